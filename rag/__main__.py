@@ -1,0 +1,145 @@
+"""Command line: ``python -m rag index | search | eval | stats``.
+
+Every user-facing failure is printed as one line on stderr with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from rag.errors import ConfigError, PolicyQAError
+
+
+def _positive_k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number between 1 and 50, got {value!r}") from None
+    if not 1 <= k <= 50:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 50, got {k}")
+    return k
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m rag", description="policy-qa: grounded Q&A over Chinese policy texts")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    pi = sub.add_parser("index", help="build or update the index of the corpus folder")
+    pi.add_argument("--corpus", type=Path, help="corpus folder (default: docs_corpus/)")
+    pi.add_argument("--index", type=Path, help="index folder (default: index/)")
+    pi.add_argument("--rebuild", action="store_true", help="re-embed everything even if up to date")
+
+    ps = sub.add_parser("search", help="ranked passages for a query")
+    ps.add_argument("query")
+    ps.add_argument("-k", type=_positive_k, default=5, help="number of passages (1-50, default 5)")
+    ps.add_argument("--index", type=Path)
+    ps.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    pe = sub.add_parser("eval", help="score the system on a question set (JSONL)")
+    pe.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
+    pe.add_argument("--out", type=Path, help="write one JSON line per question here")
+    pe.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no answers)")
+    pe.add_argument("-k", type=_positive_k, default=5)
+    pe.add_argument("--index", type=Path)
+
+    pt = sub.add_parser("stats", help="index statistics")
+    pt.add_argument("--index", type=Path)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from rag.runtime import set_threads
+    from rag.settings import Settings
+
+    try:
+        settings = Settings.from_env(
+            corpus_dir=getattr(args, "corpus", None),
+            index_dir=getattr(args, "index", None),
+        )
+        set_threads(settings.threads)
+        return COMMANDS[args.command](args, settings)
+    except PolicyQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_index(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+    from rag.index import build_index
+    from rag.runtime import make_embedder
+
+    if not settings.corpus_dir.is_dir():
+        raise ConfigError(f"corpus folder not found: {settings.corpus_dir} (give --corpus DIR)")
+    t0 = time.perf_counter()
+    report = build_index(
+        settings.corpus_dir, settings.index_dir, make_embedder(settings),
+        chunk_size=settings.chunk_size, overlap=settings.chunk_overlap, rebuild=args.rebuild,
+    )
+    for w in report.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    state = "up to date" if report.up_to_date else f"built {report.version}"
+    print(
+        f"index {state}: {report.n_docs} documents, {report.n_chunks} chunks "
+        f"({report.embedded} embedded, {report.reused} reused) in {time.perf_counter() - t0:.1f} s -> {report.index_dir}"
+    )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+    from rag.guard import clean_question
+    from rag.runtime import open_index
+
+    query = clean_question(args.query, settings.max_question_chars)
+    index = open_index(settings)
+    t0 = time.perf_counter()
+    hits = index.search(query, args.k)
+    ms = (time.perf_counter() - t0) * 1000
+    if args.json:
+        print(json.dumps({"query": query, "latency_ms": round(ms, 2), "hits": [
+            {"rank": h.rank, "doc_id": h.chunk.doc_id, "chunk_id": h.chunk.chunk_id, "score": round(h.score, 6),
+             "dense": h.dense_score, "bm25": h.bm25_score, "start": h.chunk.raw_start, "end": h.chunk.raw_end,
+             "section": h.chunk.section, "text": h.chunk.text} for h in hits]}, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{len(hits)} passages for {query!r} ({ms:.0f} ms)")
+    for h in hits:
+        print(f"\n[{h.rank}] {h.chunk.doc_id}  chars {h.chunk.raw_start}-{h.chunk.raw_end}  score {h.score:.4f}")
+        print(f"    {h.chunk.section}")
+        print("    " + h.chunk.text.replace("\n", "\n    "))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+    from rag.evaluate import evaluate_retrieval, format_metrics, load_questions
+    from rag.runtime import open_index
+
+    questions = load_questions(args.questions)
+    index = open_index(settings)
+    index.search("warm up", 1)
+    report = evaluate_retrieval(questions, lambda q: index.search(q, args.k), time.perf_counter)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with open(args.out, "w", encoding="utf-8") as fh:
+            for row in report.rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(format_metrics(report.metrics))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+    from rag.runtime import open_index
+
+    print(json.dumps(open_index(settings).stats(), ensure_ascii=False, indent=1))
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "search": cmd_search, "eval": cmd_eval, "stats": cmd_stats}
+
+if __name__ == "__main__":
+    sys.exit(main())

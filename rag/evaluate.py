@@ -1,0 +1,144 @@
+"""Score retrieval (and answers) on a question set.
+
+Matching of gold strings is done on the matching form with whitespace removed, so a gold
+"8000亿元" meets "8000億元" in a Traditional passage and "3,000" meets "3000".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import PolicyQAError
+from rag.textnorm import detect_language, normalize
+from rag.types import Hit
+
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    lang: str | None = None
+    answers: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    answerable: bool | None = None
+    history: tuple[dict, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @property
+    def has_gold(self) -> bool:
+        return self.answerable is not None
+
+
+def squash(text: str) -> str:
+    return _WS.sub("", normalize(text)).lower()
+
+
+def contains_gold(text: str, answers: Iterable[str]) -> bool:
+    t = squash(text)
+    return any(squash(a) and squash(a) in t for a in answers)
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Read a JSONL question file; lines need only ``id`` and ``question``."""
+    path = Path(path)
+    if not path.exists():
+        raise PolicyQAError(f"question file not found: {path}")
+    out: list[Question] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+            out.append(
+                Question(
+                    id=str(r["id"]),
+                    question=str(r["question"]),
+                    lang=r.get("lang"),
+                    answers=tuple(r.get("answers") or ()),
+                    sources=tuple(r.get("sources") or ()),
+                    answerable=r.get("answerable"),
+                    history=tuple(r.get("history") or ()),
+                    tags=tuple(r.get("tags") or ()),
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise PolicyQAError(f"{path}:{n}: each line must be a JSON object with 'id' and 'question' ({exc})") from None
+    return out
+
+
+def is_hit(hit: Hit, q: Question) -> bool:
+    return hit.chunk.doc_id in q.sources and contains_gold(hit.chunk.text, q.answers)
+
+
+@dataclass
+class RetrievalReport:
+    rows: list[dict] = field(default_factory=list)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def evaluate_retrieval(
+    questions: Sequence[Question],
+    search: Callable[[str], list[Hit]],
+    timer: Callable[[], float],
+) -> RetrievalReport:
+    """Run ``search`` on every question; hit@1/3/5 and MRR over answerable gold questions."""
+    report = RetrievalReport()
+    ranks: dict[str, list[int | None]] = {}
+    latencies: list[float] = []
+    for q in questions:
+        t0 = timer()
+        hits = search(q.question)
+        ms = (timer() - t0) * 1000
+        latencies.append(ms)
+        lang = q.lang or detect_language(q.question)
+        report.rows.append({
+            "id": q.id, "question": q.question, "lang": lang,
+            "retrieved": [
+                {"doc_id": h.chunk.doc_id, "chunk_id": h.chunk.chunk_id, "score": round(h.score, 6), "text": h.chunk.text}
+                for h in hits
+            ],
+            "latency_ms": round(ms, 2),
+        })
+        if q.answerable and q.answers and q.sources:
+            rank = next((h.rank for h in hits if is_hit(h, q)), None)
+            ranks.setdefault("all", []).append(rank)
+            ranks.setdefault(lang, []).append(rank)
+    for group, rs in ranks.items():
+        n = len(rs)
+        report.metrics[group] = {
+            "n": n,
+            "hit@1": sum(1 for r in rs if r is not None and r <= 1) / n,
+            "hit@3": sum(1 for r in rs if r is not None and r <= 3) / n,
+            "hit@5": sum(1 for r in rs if r is not None and r <= 5) / n,
+            "mrr": sum(1 / r for r in rs if r is not None) / n,
+        }
+    if latencies:
+        report.metrics["latency_ms"] = {"p50": statistics.median(latencies), "p95": _pct(latencies, 95), "n": len(latencies)}
+    return report
+
+
+def _pct(values: Sequence[float], p: float) -> float:
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))
+    return s[k]
+
+
+def format_metrics(metrics: dict[str, dict[str, float]]) -> str:
+    lines = ["| group | n | hit@1 | hit@3 | hit@5 | MRR |", "|---|---|---|---|---|---|"]
+    for group in ("all", "en", "zh-Hans", "zh-Hant"):
+        m = metrics.get(group)
+        if m:
+            lines.append(
+                f"| {group} | {int(m['n'])} | {m['hit@1']:.2f} | {m['hit@3']:.2f} | {m['hit@5']:.2f} | {m['mrr']:.2f} |"
+            )
+    lat = metrics.get("latency_ms")
+    if lat:
+        lines.append(f"\nretrieval latency: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms over {int(lat['n'])} queries")
+    return "\n".join(lines)

@@ -1,0 +1,116 @@
+"""In-process generator: a pinned GGUF run by llama-cpp-python on the CPU.
+
+Why these choices: the constructor does nothing costly so the CLI and UI can build one just
+to show its name; the model is loaded on first use and shared per (path, threads) because a
+load costs seconds and hundreds of MB; a file whose sha256 is not the registry's is refused,
+since any other GGUF (or a truncated join) gives silently different answers; the chat format
+is fixed to ChatML, never the Jinja template inside the file (untrusted, and not needed).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.errors import GeneratorError, ModelNotAvailableError
+from rag.generators.base import Message
+from rag.llm_models import LLAMA_CPP_INSTALL, SETUP_HINT, file_sha256, get_model
+from rag.settings import Settings
+
+N_CTX = 4096
+CHAT_FORMAT = "chatml"
+
+_LOAD_LOCK = threading.Lock()
+_MODELS: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}
+
+
+def _import_llama() -> Any:
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise ModelNotAvailableError(
+            f"llama-cpp-python is not installed ({exc}); {SETUP_HINT}, or: {LLAMA_CPP_INSTALL}"
+        ) from None
+    return Llama
+
+
+def check_model_file(path: Path, model_name: str) -> None:
+    """Refuse a missing, wrong-sized or wrong-hash GGUF (hash computed once per process)."""
+    model = get_model(model_name)
+    fix = f"{SETUP_HINT}, or: python -m rag.llm_models assemble --model {model_name}"
+    if not path.is_file():
+        raise ModelNotAvailableError(f"local model file {path} not found; {fix}")
+    if path.stat().st_size != model.size or file_sha256(path) != model.sha256:
+        raise ModelNotAvailableError(
+            f"local model file {path} is not the pinned {model_name} (sha256 mismatch); "
+            f"delete it and {fix} --force"
+        )
+
+
+def _load(path: Path, model_name: str, threads: int) -> tuple[Any, threading.Lock]:
+    key = (str(path.resolve()), threads)
+    with _LOAD_LOCK:
+        if key not in _MODELS:
+            llama_cls = _import_llama()
+            check_model_file(path, model_name)
+            try:
+                llm = llama_cls(
+                    model_path=str(path),
+                    n_ctx=N_CTX,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    chat_format=CHAT_FORMAT,
+                    seed=0,
+                    verbose=False,
+                )
+            except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
+                raise GeneratorError(f"cannot load local model {path}: {exc}") from exc
+            _MODELS[key] = (llm, threading.Lock())
+        return _MODELS[key]
+
+
+class LocalGenerator:
+    """``Generator`` backed by llama_cpp.Llama; one inference at a time per loaded model."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.model_name = settings.local_model
+        self.path = settings.llm_path
+        self.name = f"local:{self.model_name}"
+
+    def load(self) -> Any:
+        """Load (or reuse) the model now; returns the ``Llama`` object."""
+        return _load(self.path, self.model_name, self.settings.threads)[0]
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+    ) -> Iterator[str]:
+        llm, busy = _load(self.path, self.model_name, self.settings.threads)
+        # A half-consumed stream keeps the lock until it is closed or collected: bound the wait.
+        if not busy.acquire(timeout=self.settings.llm_timeout_s):
+            raise GeneratorError(f"{self.name} is busy with another answer; try again")
+        try:
+            chunks = llm.create_chat_completion(
+                messages=[dict(m) for m in messages],
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stop=list(stop) if stop else None,
+                stream=True,
+            )
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+        except GeneratorExit:
+            raise
+        except Exception as exc:  # context overflow, decode failure, ...
+            raise GeneratorError(f"{self.name} failed: {exc}") from exc
+        finally:
+            busy.release()

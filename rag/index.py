@@ -1,0 +1,308 @@
+"""The hybrid index: FAISS (dense e5) + BM25 (jieba), built once, saved with a manifest.
+
+Layout of an index folder::
+
+    index/
+      CURRENT            name of the live version folder (replaced atomically)
+      v-<hash>/          manifest.json, chunks.jsonl, docs.jsonl, dense.faiss, vectors.npy,
+                         bm25.npz, bm25_vocab.json
+
+A build writes a new version folder under a temporary name, renames it, then swaps CURRENT:
+a crash at any point leaves the previous index loadable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from rag import textnorm
+from rag.bm25 import BM25, tokenize
+from rag.chunking import HARD_MAX_CHARS, chunk_corpus
+from rag.corpus import file_sha256, iter_files, load_corpus
+from rag.embeddings import Embedder
+from rag.errors import IndexMismatchError, IndexNotFoundError
+from rag.fusion import fuse
+from rag.store import FaissStore
+from rag.types import Chunk, DocMeta, Document, Hit
+
+FORMAT = 1
+REBUILD_CMD = "python -m rag index --rebuild"
+NORMALISATION = "NFKC+opencc-t2s+ungroup-digits"
+
+
+@dataclass
+class BuildReport:
+    index_dir: Path
+    version: str
+    n_docs: int
+    n_chunks: int
+    embedded: int
+    reused: int
+    seconds: float
+    up_to_date: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in ("faiss-cpu", "sentence-transformers", "torch", "jieba", "opencc", "numpy", "scipy"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
+    """sha256 of every candidate file (and the manifest), by file name."""
+    files = {p.name: file_sha256(p) for p in iter_files(corpus_dir) if p.is_file() and not p.is_symlink()}
+    man = corpus_dir / "manifest.json"
+    if man.exists():
+        files["manifest.json"] = file_sha256(man)
+    return files
+
+
+def _hash_dict(d: dict) -> str:
+    return hashlib.sha256(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _config(embedder: Embedder, chunk_size: int, overlap: int) -> dict:
+    return {
+        "format": FORMAT,
+        "model": {"name": embedder.name, "dim": embedder.dim, "normalised_vectors": True, "metric": "inner_product"},
+        "text_normalisation": NORMALISATION,
+        "chunker": {"size": chunk_size, "overlap_sentences": overlap, "hard_max_chars": HARD_MAX_CHARS},
+    }
+
+
+def current_version(index_dir: Path) -> Path | None:
+    pointer = index_dir / "CURRENT"
+    if not pointer.exists():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    path = index_dir / name
+    return path if name and path.is_dir() else None
+
+
+def _write_json(path: Path, obj: object) -> None:
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    chunk_size: int = 220,
+    overlap: int = 1,
+    rebuild: bool = False,
+) -> BuildReport:
+    """Build (or bring up to date) the index of ``corpus_dir`` in ``index_dir``.
+
+    Unchanged chunks reuse their saved vectors; only new text is embedded. With
+    ``rebuild`` everything is embedded afresh.
+    """
+    t0 = time.perf_counter()
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    config = _config(embedder, chunk_size, overlap)
+    files = corpus_fingerprint(corpus_dir) if corpus_dir.is_dir() else {}
+    live = current_version(index_dir)
+    if live and not rebuild:
+        try:
+            man = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+            if man.get("config") == config and man.get("files") == files:
+                return BuildReport(index_dir, live.name, man["n_docs"], man["n_chunks"], 0, 0,
+                                   time.perf_counter() - t0, up_to_date=True)
+        except (OSError, json.JSONDecodeError, KeyError):
+            pass  # a damaged live index is simply replaced
+    docs, warnings = load_corpus(corpus_dir)
+    chunks = chunk_corpus(docs, chunk_size, overlap)
+    previous = {} if rebuild or live is None else _saved_vectors(live, config)
+    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    todo = [i for i, c in enumerate(chunks) if c.chunk_id not in previous]
+    for i, c in enumerate(chunks):
+        if c.chunk_id in previous:
+            vectors[i] = previous[c.chunk_id]
+    if todo:
+        vectors[todo] = embedder.embed_batch([textnorm.normalize(chunks[i].text) for i in todo], "passage")
+    bm25 = BM25.build([tokenize(c.text) for c in chunks])
+
+    version = "v-" + _hash_dict({"config": config, "files": files, "chunks": [c.chunk_id for c in chunks]})[:12]
+    index_dir.mkdir(parents=True, exist_ok=True)
+    tmp = index_dir / f".{version}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    FaissStore.build(vectors).save(tmp / "dense.faiss")
+    np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+    bm25.save(tmp)
+    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
+        for c in chunks:
+            fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+    with open(tmp / "docs.jsonl", "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(_doc_record(d), ensure_ascii=False) + "\n" for d in docs)
+    checksums = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
+    manifest = {
+        "config": config,
+        "files": files,
+        "n_docs": len(docs),
+        "n_chunks": len(chunks),
+        "checksums": checksums,
+        "versions": _versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "warnings": warnings,
+    }
+    _write_json(tmp / "manifest.json", manifest)
+    _fsync_dir(tmp)
+    final = index_dir / version
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    pointer_tmp = index_dir / f".CURRENT.tmp-{os.getpid()}"
+    pointer_tmp.write_text(version + "\n", encoding="utf-8")
+    os.replace(pointer_tmp, index_dir / "CURRENT")
+    _fsync_dir(index_dir)
+    for old in index_dir.iterdir():
+        if old.is_dir() and old.name != version and (old.name.startswith("v-") or old.name.startswith(".v-")):
+            shutil.rmtree(old, ignore_errors=True)
+    return BuildReport(index_dir, version, len(docs), len(chunks), len(todo), len(chunks) - len(todo),
+                       time.perf_counter() - t0, warnings=warnings)
+
+
+def _doc_record(d: Document) -> dict:
+    return {
+        "meta": asdict(d.meta), "path": d.path, "encoding": d.encoding, "raw": d.raw, "text": d.text,
+        "offsets": list(d.offsets), "headings": [list(h) for h in d.headings],
+    }
+
+
+def _saved_vectors(live: Path, config: dict) -> dict[str, np.ndarray]:
+    try:
+        man = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+        if man.get("config", {}).get("model") != config["model"]:
+            return {}
+        vecs = np.load(live / "vectors.npy", allow_pickle=False)
+        ids = [json.loads(line)["chunk_id"] for line in (live / "chunks.jsonl").open(encoding="utf-8")]
+        return dict(zip(ids, vecs, strict=True)) if len(ids) == len(vecs) else {}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+class HybridIndex:
+    """A loaded index: dense + BM25 retrieval fused by reciprocal rank."""
+
+    def __init__(self, path: Path, manifest: dict, chunks: list[Chunk], docs: dict[str, Document],
+                 dense: FaissStore, bm25: BM25, embedder: Embedder, rrf_k: int = 60) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.chunks = chunks
+        self.docs = docs
+        self.dense = dense
+        self.bm25 = bm25
+        self.embedder = embedder
+        self.rrf_k = rrf_k
+
+    @classmethod
+    def load(cls, index_dir: Path, embedder: Embedder, *, chunk_size: int | None = None,
+             overlap: int | None = None, verify: bool = True, rrf_k: int = 60) -> HybridIndex:
+        """Open the live version; refuse one built differently or damaged, naming the fix."""
+        index_dir = Path(index_dir)
+        live = current_version(index_dir)
+        if live is None:
+            raise IndexNotFoundError(f"no index in {index_dir}; build it with: python -m rag index")
+        try:
+            man = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise IndexMismatchError(f"index manifest unreadable ({exc}); rebuild with: {REBUILD_CMD}") from None
+        cfg = man.get("config", {})
+        model = cfg.get("model", {})
+        if cfg.get("format") != FORMAT:
+            raise IndexMismatchError(f"index format {cfg.get('format')} != {FORMAT}; rebuild with: {REBUILD_CMD}")
+        if model.get("name") != embedder.name or model.get("dim") != embedder.dim:
+            raise IndexMismatchError(
+                f"index was built with {model.get('name')} (dim {model.get('dim')}), but the embedder is "
+                f"{embedder.name} (dim {embedder.dim}); rebuild with: {REBUILD_CMD}"
+            )
+        chunker = cfg.get("chunker", {})
+        if (chunk_size is not None and chunker.get("size") != chunk_size) or (
+            overlap is not None and chunker.get("overlap_sentences") != overlap
+        ):
+            raise IndexMismatchError(
+                f"index chunker {chunker} differs from settings (size {chunk_size}, overlap {overlap}); "
+                f"rebuild with: {REBUILD_CMD}"
+            )
+        if verify:
+            for name, digest in man.get("checksums", {}).items():
+                p = live / name
+                if not p.exists() or file_sha256(p) != digest:
+                    raise IndexMismatchError(f"index file {name} is missing or altered; rebuild with: {REBUILD_CMD}")
+        try:
+            chunks = [Chunk(**json.loads(line)) for line in (live / "chunks.jsonl").open(encoding="utf-8")]
+            docs = {}
+            for line in (live / "docs.jsonl").open(encoding="utf-8"):
+                r = json.loads(line)
+                docs[r["meta"]["doc_id"]] = Document(
+                    meta=DocMeta(**r["meta"]), path=r["path"], raw=r["raw"], text=r["text"],
+                    offsets=tuple(r["offsets"]), headings=tuple((int(a), str(b)) for a, b in r["headings"]),
+                    encoding=r["encoding"],
+                )
+            dense = FaissStore.load(live / "dense.faiss")
+            bm25 = BM25.load(live)
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise IndexMismatchError(f"index in {live} is damaged ({exc}); rebuild with: {REBUILD_CMD}") from None
+        if dense.size != len(chunks) or bm25.size != len(chunks):
+            raise IndexMismatchError(f"index parts disagree in size; rebuild with: {REBUILD_CMD}")
+        return cls(live, man, chunks, docs, dense, bm25, embedder, rrf_k)
+
+    def search(self, query: str, k: int = 5, lang: str | None = None) -> list[Hit]:
+        """Top-k chunks for ``query``. English queries lean on dense retrieval (see fusion)."""
+        if not 1 <= k <= 50:
+            raise ValueError(f"k must be between 1 and 50, got {k}")
+        lang = lang or textnorm.detect_language(query)
+        norm = textnorm.normalize(query)
+        depth = min(len(self.chunks), max(30, 4 * k))
+        qv = self.embedder.embed_batch([norm], "query")
+        d_scores, d_ids = self.dense.search(qv, depth)
+        dense = [(int(i), float(s)) for i, s in zip(d_ids[0], d_scores[0], strict=True) if i >= 0]
+        sparse_hits = self.bm25.top(tokenize(query), depth)
+        fused = fuse(dense, sparse_hits, lang=lang, rrf_k=self.rrf_k)
+        d_map, s_map = dict(dense), dict(sparse_hits)
+        return [
+            Hit(chunk=self.chunks[i], score=score, rank=r + 1, dense_score=d_map.get(i), bm25_score=s_map.get(i))
+            for r, (i, score) in enumerate(fused[:k])
+        ]
+
+    def stats(self) -> dict:
+        by_doc: dict[str, int] = {}
+        for c in self.chunks:
+            by_doc[c.doc_id] = by_doc.get(c.doc_id, 0) + 1
+        return {
+            "path": str(self.path),
+            "documents": len(self.docs),
+            "chunks": len(self.chunks),
+            "chunks_per_document": by_doc,
+            "model": self.manifest["config"]["model"]["name"],
+            "dim": self.dense.dim,
+            "chunker": self.manifest["config"]["chunker"],
+            "created": self.manifest.get("created"),
+        }

@@ -1,0 +1,125 @@
+"""Typed settings with offline defaults; environment variables override, unknown keys are errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from rag.errors import ConfigError
+
+GENERATORS = ("auto", "local", "openai", "extractive")
+LOCAL_MODELS = ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "policy-qa"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Paths may be given as str; they are normalised to Path."""
+
+    corpus_dir: Path = PROJECT_ROOT / "docs_corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    cache_dir: Path = dataclasses.field(default_factory=_default_cache)
+    embed_model_dir: Path | None = None  # default: <cache_dir>/models/multilingual-e5-small
+    chunk_size: int = 220  # characters of cleaned text per chunk (target, sentence-aligned)
+    chunk_overlap: int = 1  # sentences shared by neighbouring chunks
+    top_k: int = 5
+    rrf_k: int = 60
+    generator: str = "auto"
+    local_model: str = "qwen2.5-coder-0.5b"
+    llm_model_path: Path | None = None  # default: <cache_dir>/models/<local_model>.gguf
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = "local"
+    llm_timeout_s: float = 60.0
+    max_question_chars: int = 1000
+    threads: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("corpus_dir", "index_dir", "cache_dir", "embed_model_dir", "llm_model_path"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, name, Path(value).expanduser())
+        self._check()
+
+    def _check(self) -> None:
+        if not 50 <= self.chunk_size <= 1200:
+            raise ConfigError(f"chunk_size must be between 50 and 1200 characters, got {self.chunk_size}")
+        if not 0 <= self.chunk_overlap <= 3:
+            raise ConfigError(f"chunk_overlap must be between 0 and 3 sentences, got {self.chunk_overlap}")
+        if not 1 <= self.top_k <= 50:
+            raise ConfigError(f"top_k must be between 1 and 50, got {self.top_k}")
+        if self.generator not in GENERATORS:
+            raise ConfigError(f"generator must be one of {', '.join(GENERATORS)}, got {self.generator!r}")
+        if self.local_model not in LOCAL_MODELS:
+            raise ConfigError(f"local_model must be one of {', '.join(LOCAL_MODELS)}, got {self.local_model!r}")
+        if not 1 <= self.threads <= 256:
+            raise ConfigError(f"threads must be between 1 and 256, got {self.threads}")
+        if not 0 < self.llm_timeout_s <= 3600:
+            raise ConfigError(f"llm_timeout_s must be in (0, 3600], got {self.llm_timeout_s}")
+
+    @property
+    def models_dir(self) -> Path:
+        return self.cache_dir / "models"
+
+    @property
+    def embed_path(self) -> Path:
+        return self.embed_model_dir or self.models_dir / "multilingual-e5-small"
+
+    @property
+    def llm_path(self) -> Path:
+        return self.llm_model_path or self.models_dir / f"{self.local_model}.gguf"
+
+    @property
+    def openai_api_key(self) -> str:
+        """Read from the environment on use; never stored or written anywhere."""
+        return os.environ.get("POLICYQA_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY") or "not-needed"
+
+    def replace(self, **changes: Any) -> Settings:
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``POLICYQA_<NAME>`` environment variables, then explicit overrides."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for name, typ in types.items():
+            key = f"POLICYQA_{name.upper()}"
+            if key in env and env[key] != "":
+                values[name] = _coerce(name, str(typ), env[key])
+        unknown_env = sorted(
+            k for k in env if k.startswith("POLICYQA_") and k[9:].lower() not in types and k != "POLICYQA_OPENAI_API_KEY"
+        )
+        if unknown_env:
+            raise ConfigError(
+                f"unknown environment variable(s) {', '.join(unknown_env)}; valid: "
+                + ", ".join(f"POLICYQA_{n.upper()}" for n in sorted(types))
+            )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        known = set(types)
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        return cls(**values)
+
+
+def _coerce(name: str, typ: str, raw: str) -> Any:
+    try:
+        if typ.startswith("int"):
+            return int(raw)
+        if typ.startswith("float"):
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"POLICYQA_{name.upper()} must be a number ({typ}), got {raw!r}") from None
+    return raw

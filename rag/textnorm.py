@@ -1,0 +1,92 @@
+"""Text normalisation for matching only, and language/script detection.
+
+Matching text is Simplified, half-width, with digit grouping removed, so that 3,000 / ３０００
+/ 3000 and 億 / 亿 meet. Displayed text and citations never pass through here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_GROUPED = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_EN_FUNCTION = frozenset(
+    "what which who whom whose when where why how is are was were does do did the of by in for to "
+    "many much will would can could should has have had there and or than".split()
+)
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
+
+
+@lru_cache(maxsize=4)
+def _converter(config: str):  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> Simplified (OpenCC t2s)."""
+    return _converter("t2s").convert(text) if text else text
+
+
+def to_traditional(text: str) -> str:
+    """Simplified -> Traditional (OpenCC s2t)."""
+    return _converter("s2t").convert(text) if text else text
+
+
+def to_script(text: str, script: str) -> str:
+    """Convert Chinese text to the given script ("zh-Hans" or "zh-Hant"); other scripts unchanged."""
+    if script == "zh-Hans":
+        return to_simplified(text)
+    if script == "zh-Hant":
+        return to_traditional(text)
+    return text
+
+
+def ungroup_digits(text: str) -> str:
+    """3,000 -> 3000 (only commas between digit groups of three)."""
+    return _GROUPED.sub("", text)
+
+
+def normalize(text: str) -> str:
+    """The matching form: NFKC (full-width -> half-width), Simplified, digits ungrouped."""
+    text = unicodedata.normalize("NFKC", text)
+    text = to_simplified(text)
+    return ungroup_digits(text)
+
+
+def cjk_count(text: str) -> int:
+    return len(_CJK.findall(text))
+
+
+def detect_language(text: str) -> str:
+    """Return "en", "zh-Hans" or "zh-Hant" for the asker's language and script.
+
+    English wins when the Latin words make a sentence (function words such as "what", "by",
+    or four words or more), so an English question may quote a long Chinese plan title. Traditional is detected by characters that OpenCC's
+    t2s changes; text with no script-specific character counts as Simplified.
+    """
+    cjk = cjk_count(text)
+    words = [w.lower() for w in _LATIN_WORD.findall(text)]
+    function_words = sum(1 for w in words if w in _EN_FUNCTION)
+    if cjk == 0 or len(words) > cjk or (len(words) >= 2 and function_words >= 1) or len(words) >= 4:
+        return "en"
+    han = "".join(_CJK.findall(text))
+    simplified = to_simplified(han)
+    trad_chars = sum(1 for a, b in zip(han, simplified, strict=False) if a != b)
+    traditional = to_traditional(han)
+    simp_chars = sum(1 for a, b in zip(han, traditional, strict=False) if a != b)
+    return "zh-Hant" if trad_chars > simp_chars else "zh-Hans"
+
+
+def foreign_script(text: str) -> str | None:
+    """Name the script if the text is Japanese (kana) or Korean (hangul), else None."""
+    if _KANA.search(text):
+        return "Japanese"
+    if _HANGUL.search(text):
+        return "Korean"
+    return None

@@ -1,0 +1,121 @@
+"""Shared data types: every stage takes and returns these, never loose dicts.
+
+Offsets: ``start``/``end`` index the cleaned text of a document; ``raw_start``/``raw_end``
+index the original file's decoded text (characters, not bytes), so
+``document.raw[raw_start:raw_end]`` is the passage as it stands in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Lang = Literal["en", "zh-Hans", "zh-Hant"]
+LANGS: tuple[str, ...] = ("en", "zh-Hans", "zh-Hant")
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    """Bibliographic facts about one source document."""
+
+    doc_id: str
+    title: str
+    publisher: str = ""
+    published: str = ""
+    script: str = ""  # "zh-Hans", "zh-Hant" or "en"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file: its original text, the cleaned article text and the map between them.
+
+    ``offsets[i]`` is the index in ``raw`` of the character ``text[i]``; cleaning only deletes
+    characters (or turns a line break into a space), so ``raw[offsets[i]] == text[i]`` except
+    for such spaces.
+    """
+
+    meta: DocMeta
+    path: str
+    raw: str
+    text: str
+    offsets: tuple[int, ...]
+    headings: tuple[tuple[int, str], ...] = ()  # (cleaned offset, heading text)
+    encoding: str = "utf-8"
+
+    @property
+    def doc_id(self) -> str:
+        return self.meta.doc_id
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a cleaned-text span [start, end) to the original-text span that covers it."""
+        if not 0 <= start < end <= len(self.text):
+            raise ValueError(f"span [{start}, {end}) is outside 0..{len(self.text)}")
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of one document, the unit that is embedded, indexed and cited."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    raw_start: int
+    raw_end: int
+    section: str = ""
+    ordinal: int = 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the scores of each retriever."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered reference from an answer to the exact supporting quote."""
+
+    n: int
+    doc_id: str
+    title: str
+    publisher: str
+    published: str
+    chunk_id: str
+    start: int  # offsets into the original file's text
+    end: int
+    quote: str  # in the original script, exactly as in the cleaned passage
+    passage: str = ""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Whether every figure the answer states appears in one of its cited quotes."""
+
+    ok: bool
+    figures: tuple[str, ...] = ()
+    unsupported: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the chain returns for one question."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    abstained: bool
+    language: str
+    generator: str
+    verification: Verification = field(default_factory=lambda: Verification(ok=True))
+    related: tuple[Hit, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+    notice: str = ""

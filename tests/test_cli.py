@@ -1,0 +1,66 @@
+"""The CLI: one-line errors with a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.__main__ import main
+from rag.settings import PROJECT_ROOT
+
+
+def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = dict(os.environ, **(env_extra or {}))
+    return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          env=env, timeout=300)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\x07bell"])
+def test_bad_query_is_one_line_error(query: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", query]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: question") and "\n" not in err
+
+
+def test_missing_index_folder_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "深圳", "--index", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no index" in err and "python -m rag index" in err and "Traceback" not in err
+
+
+def test_missing_corpus_folder_is_one_line_error(tmp_path: Path) -> None:
+    proc = run_cli("index", "--corpus", str(tmp_path / "none"), "--index", str(tmp_path / "ix"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: corpus folder not found") and "Traceback" not in proc.stderr
+
+
+def test_k_out_of_range_names_the_valid_range() -> None:
+    proc = run_cli("search", "深圳", "-k", "0")
+    assert proc.returncode == 2 and "between 1 and 50" in proc.stderr
+
+
+def test_unknown_setting_in_environment_is_refused() -> None:
+    proc = run_cli("stats", env_extra={"POLICYQA_TOP_KK": "3"})
+    assert proc.returncode == 2 and "POLICYQA_TOP_KK" in proc.stderr and "POLICYQA_TOP_K" in proc.stderr
+
+
+@pytest.mark.slow
+def test_index_and_search_with_the_real_model(tmp_path: Path, e5_dir: Path) -> None:
+    ix = str(tmp_path / "ix")
+    built = run_cli("index", "--index", ix)
+    assert built.returncode == 0, built.stderr
+    assert "5 documents" in built.stdout
+    again = run_cli("index", "--index", ix)
+    assert "up to date" in again.stdout
+    found = run_cli("search", "人工智能終端產品產量", "-k", "3", "--index", ix, "--json")
+    assert found.returncode == 0, found.stderr
+    import json
+
+    data = json.loads(found.stdout)
+    assert any("1.5億" in h["text"] for h in data["hits"])
+    assert {"doc_id", "start", "end", "score", "text"} <= set(data["hits"][0])
