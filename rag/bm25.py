@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -77,6 +78,20 @@ class BM25:
         w = idf[cols_a] * tf_a * (k1 + 1.0) / (tf_a + norm)
         mat = sparse.csc_matrix((w.astype(np.float32), (rows_a, cols_a)), shape=(n, len(vocab)))
         return cls(vocab, mat, k1, b)
+
+    def idf(self, term: str) -> float | None:
+        """Inverse document frequency of a term, or None when the corpus never has it."""
+        col = self.vocab.get(term)
+        if col is None:
+            return None
+        df = int(self.weights.indptr[col + 1] - self.weights.indptr[col])
+        n = self.size
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    @property
+    def max_idf(self) -> float:
+        n = self.size
+        return math.log(1.0 + (n - 0.5) / 1.5)
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         ids = [self.vocab[t] for t in query_tokens if t in self.vocab]

@@ -73,9 +73,16 @@ def chunk_document(doc: Document, size: int = 220, overlap: int = 1) -> list[Chu
     heading_starts = [h[0] for h in doc.headings]
     sections: list[tuple[int, int]] = []
     bounds = [0] + [h for h in heading_starts if h > 0] + [len(text)]
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    heading_len = {h[0]: len(h[1]) for h in doc.headings}
+    a = 0
+    for b in bounds[1:]:
+        # a heading with (almost) nothing under it joins the next section instead of
+        # becoming a tiny chunk that matches every query
+        if b - a <= heading_len.get(a, 0) + 12 and b < len(text):
+            continue
         if b > a:
             sections.append((a, b))
+        a = b
     chunks: list[Chunk] = []
     for a, b in sections:
         sents: list[Span] = []
@@ -94,7 +101,7 @@ def chunk_document(doc: Document, size: int = 220, overlap: int = 1) -> list[Chu
                     end=end,
                     raw_start=raw_start,
                     raw_end=raw_end,
-                    section=section_of(doc, start),
+                    section=section_of(doc, next((x.start for x in group if x.start not in heading_len), start)),
                     ordinal=len(chunks),
                 )
             )

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-TERMINAL = set("。！？!?；;…：:」』”\"）)】")
+TERMINAL = set("。！？!?；;…：:")
+_CLOSERS = set("」』”\"）)】’")
 _SPACE = " \t\u3000\u00a0\r"
 _CJKISH = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef“”‘’《》「」『』【】〈〉…·•]")
 
@@ -21,12 +22,15 @@ _WIDGET = re.compile(r"^(分享到|【?字號|【?字号|打印|關閉|关闭|�
 _COUNTER = re.compile(r"^[(（]\d+[)）]$")
 _DATELINE = re.compile(r"^(時間|时间|發布時間|发布时间)?[:：]?\s*\d{4}-\d{1,2}-\d{1,2}(\s+\d{1,2}:\d{2})?(\s*\|.*)?$")
 _EDITOR = re.compile(r"^[【\[](編輯|编辑|責任編輯|责任编辑)[:：].*[】\]]$")
-_BYLINE = re.compile(r"^□")
+_BYLINE = re.compile(r"^(□|(資料來源|资料来源|來源|来源)[:：]\S{1,12}$)")
 _CREDIT_LINE = re.compile(r"^((新華社|新华社|本報|本报)?(記者|记者)\s*\S+(\s+\S+)?\s*(攝|摄)|新華社|新华社|網絡圖片|网络图片)$")
 _CAPTION_END = re.compile(r"(資料圖|资料图|檔案圖|档案图|網絡圖片|网络图片|新華社|新华社)[。.]?$")
 _PHOTO_LINE = re.compile(r"(資料圖|资料图|檔案圖|档案图|網絡圖片|网络图片)[。.]?$")
 _TRAILING_CREDIT = re.compile(r"(?<=[。！？」])[\s\u3000]*(新華社|新华社|中新社)$")
 _CAPTION_START = "◀▶▲▼►◄"
+_CAPTION_CREDIT = re.compile(
+    r"[\s\u3000]*((新華社|新华社|央視新聞|央视新闻|深圳市政府|中新社)?(資料圖|资料图|檔案圖|档案图)|網絡圖片|网络图片|新華社|新华社)[。.]?"
+)
 _TRAILER = {"視頻", "视频", "更多", "更 多", "相關新聞", "相关新闻", "相關閱讀", "相关阅读", "推薦閱讀", "推荐阅读"}
 _MD_HEADING = re.compile(r"^(#{1,6})\s+")
 _ENUM_HEADING = re.compile(r"^[一二三四五六七八九十]+、")
@@ -45,7 +49,8 @@ class Cleaned:
 class _Line:
     start: int  # raw offset of the first kept character (after stripping)
     end: int
-    kind: str = "text"  # text | heading | drop | blank
+    kind: str = "text"  # text | heading | caption | drop | blank
+    block: int = 0  # captions: lines of one caption share a block number
 
     def content(self, raw: str) -> str:
         return raw[self.start : self.end]
@@ -66,6 +71,18 @@ def _split_lines(raw: str) -> list[_Line]:
     return lines
 
 
+def _ends_sentence(raw: str, end: int) -> bool:
+    """Does the text ending at ``end`` close a sentence? A closing quote counts only after 。！？."""
+    if end <= 0:
+        return True
+    last = raw[end - 1]
+    if last in TERMINAL:
+        return True
+    if last in _CLOSERS:
+        return end >= 2 and (raw[end - 2] in TERMINAL or raw[end - 2] in _CLOSERS and _ends_sentence(raw, end - 1))
+    return False
+
+
 def _is_cjkish(ch: str) -> bool:
     return bool(_CJKISH.match(ch))
 
@@ -82,10 +99,25 @@ def _balanced(text: str) -> bool:
     return all(text.count(a) == text.count(b) for a, b in ("「」", "『』", "“”", "《》", "（）", "()"))
 
 
+def _trim_caption(raw: str, ln: _Line) -> None:
+    """Drop the arrow that marks a caption and the photo credit that ends it."""
+    while ln.start < ln.end and (raw[ln.start] in _CAPTION_START or raw[ln.start] in _SPACE):
+        ln.start += 1
+    m = _CAPTION_CREDIT.search(raw, ln.start, ln.end)
+    if m and m.end() == ln.end:
+        ln.end = m.start()
+    while ln.end > ln.start and raw[ln.end - 1] in _SPACE:
+        ln.end -= 1
+    if ln.end <= ln.start:
+        ln.kind = "drop"
+
+
 def _classify(raw: str, lines: list[_Line]) -> None:
+    """Mark each line text, caption (kept, out of the sentence flow) or drop."""
     n = len(lines)
     in_caption = False
     prev_image = False
+    block = 0
     for i, ln in enumerate(lines):
         if ln.kind == "blank":
             continue
@@ -95,25 +127,33 @@ def _classify(raw: str, lines: list[_Line]) -> None:
                 rest.kind = "drop" if rest.kind != "blank" else "blank"
             return
         if in_caption or t[0] in _CAPTION_START:
-            ln.kind = "drop"
+            if not in_caption:
+                block += 1
             nxt_blank = i + 1 < n and lines[i + 1].kind == "blank"
             in_caption = not (_CAPTION_END.search(t) or (t[-1] in TERMINAL and nxt_blank))
+            ln.kind, ln.block = "caption", block
+            _trim_caption(raw, ln)
             continue
         if _IMAGE.search(t):
             ln.kind, prev_image = "drop", True
             continue
         if prev_image and len(t) <= 20 and t[-1] not in TERMINAL:
-            ln.kind = "drop"  # caption under an image
+            block += 1
+            ln.kind, ln.block = ("drop" if _CREDIT_LINE.match(t) else "caption"), block
             continue
         prev_image = False
+        if _PHOTO_LINE.search(t) and len(t) <= 120:
+            block += 1
+            ln.kind, ln.block = "caption", block
+            _trim_caption(raw, ln)
+            continue
         if (
-            _NAV.search(t) and len(t) <= 40
+            (_NAV.search(t) and len(t) <= 40)
             or _WIDGET.match(t)
             or _COUNTER.match(t)
             or _DATELINE.match(t)
             or _EDITOR.match(t)
             or _BYLINE.match(t)
-            or _PHOTO_LINE.search(t) and len(t) <= 120
         ):
             ln.kind = "drop"
             continue
@@ -131,8 +171,9 @@ def _classify(raw: str, lines: list[_Line]) -> None:
                 while k >= 0 and lines[k].kind != "blank":
                     k -= 1
                 if j >= 0 and sum(x.end - x.start for x in lines[k + 1 : j + 1]) <= 300:
+                    block += 1
                     for x in lines[k + 1 : j + 1]:
-                        x.kind = "drop"
+                        x.kind, x.block = "caption", block
             continue
 
 
@@ -145,7 +186,7 @@ def _mark_headings(raw: str, lines: list[_Line]) -> None:
     column = lengths[len(lengths) // 2] if lengths else 0
     for idx, ln in enumerate(kept):
         t = ln.content(raw)
-        starts_block = prev_text is None or prev_text.kind == "heading" or prev_text.content(raw)[-1] in TERMINAL
+        starts_block = prev_text is None or prev_text.kind == "heading" or _ends_sentence(raw, prev_text.end)
         if _MD_HEADING.match(t):
             ln.kind = "heading"
         elif starts_block and _heading_like(t) and _balanced(t):
@@ -159,6 +200,70 @@ def _mark_headings(raw: str, lines: list[_Line]) -> None:
             if not (nxt and continues):
                 ln.kind = "heading"
         prev_text = ln
+
+
+@dataclass
+class _Unit:
+    kind: str  # text | heading | caption
+    spans: list[tuple[int, int]]
+    block: int = 0
+
+
+def _units(raw: str, lines: list[_Line]) -> list[_Unit]:
+    """Group lines into paragraphs, headings and captions.
+
+    A caption that interrupts a sentence (the special report puts one between 高楼大 and 厦)
+    is moved after the paragraph it interrupts, so the sentence is whole again.
+    """
+    units: list[_Unit] = []
+    pending: list[_Unit] = []
+    current: _Unit | None = None
+    blank_gap = False
+
+    def is_open(u: _Unit | None) -> bool:
+        return u is not None and u.kind == "text" and not _ends_sentence(raw, u.spans[-1][1])
+
+    def flush() -> None:
+        units.extend(pending)
+        pending.clear()
+
+    for ln in lines:
+        if ln.kind == "blank":
+            blank_gap = True
+            continue
+        if ln.kind == "drop":
+            continue
+        s, e = ln.start, ln.end
+        if ln.kind == "caption":
+            last = pending[-1] if pending else (units[-1] if units else None)
+            if last is not None and last.kind == "caption" and last.block == ln.block:
+                last.spans.append((s, e))
+            else:
+                (pending if is_open(current) else units).append(_Unit("caption", [(s, e)], ln.block))
+            continue
+        if ln.kind == "heading":
+            m = _MD_HEADING.match(ln.content(raw))
+            s += m.end() if m else 0
+            prev = units[-1] if units else None
+            if prev is not None and prev.kind == "heading" and not blank_gap and e - s <= 12 and not m:
+                prev.spans.append((s, e))  # a heading broken over two lines ("數讀深圳AI" / "發展成果")
+            else:
+                flush()
+                units.append(_Unit("heading", [(s, e)]))
+            current = None
+        else:
+            joinable = is_open(current) and raw[s] not in "•·" and not _ENUM_HEADING.match(raw[s:e])
+            if joinable and current is not None:
+                current.spans.append((s, e))
+            else:
+                flush()
+                current = _Unit("text", [(s, e)])
+                units.append(current)
+            if not is_open(current):
+                flush()
+        blank_gap = False
+    flush()
+    return units
 
 
 def clean(raw: str) -> Cleaned:
@@ -186,59 +291,27 @@ def clean(raw: str) -> Cleaned:
             out.append(c)
             offs.append(p)
 
-    last: _Line | None = None
-    blank_gap = False
-    for ln in lines:
-        if ln.kind == "blank":
-            blank_gap = True
-            continue
-        if ln.kind == "drop":
-            continue
-        s, e = ln.start, ln.end
-        if ln.kind == "heading":
-            m = _MD_HEADING.match(ln.content(raw))
-            if m:
-                s += m.end()
-        joining = (
-            last is not None
-            and last.kind == "text"
-            and ln.kind == "text"
-            and raw[last.end - 1] not in TERMINAL
-            and not raw[s] in "•·"
-            and not _ENUM_HEADING.match(raw[s:e])
-        )
-        merge_heading = (
-            last is not None
-            and last.kind == "heading"
-            and ln.kind == "heading"
-            and not blank_gap
-            and e - s <= 12
-            and not _MD_HEADING.match(ln.content(raw))
-        )
-        if last is not None:
-            if joining:
-                a, b = out[-1], raw[s]
-                if not (_is_cjkish(a) or _is_cjkish(b)):
-                    out.append(" ")
-                    offs.append(last.end)  # the line break stands in for the space
-            elif merge_heading:
-                pass  # a heading broken over two lines ("數讀深圳AI" / "發展成果")
-            else:
-                out.append("\n")
-                offs.append(_newline_between(raw, last.end, s))
-        if ln.kind == "heading":
-            if merge_heading:
-                start, text0 = headings.pop()
-                emit_span(s, e)
-                headings.append((start, text0 + raw[s:e]))
-            else:
-                headings.append((len(out), raw[s:e]))
-                emit_span(s, e)
-        else:
+    for unit in _units(raw, lines):
+        first = unit.spans[0][0]
+        if out:
+            out.append("\n")
+            offs.append(_newline_before(raw, first))
+        start = len(out)
+        prev_end: int | None = None
+        for s, e in unit.spans:
+            if prev_end is not None and out and not (_is_cjkish(out[-1]) or _is_cjkish(raw[s])):
+                out.append(" ")
+                offs.append(_newline_between(raw, prev_end, s))  # the line break stands in for the space
             emit_span(s, e)
-        last = ln
-        blank_gap = False
+            prev_end = e
+        if unit.kind == "heading":
+            headings.append((start, "".join(out[start:])))
     return Cleaned("".join(out), tuple(offs), tuple(headings))
+
+
+def _newline_before(raw: str, pos: int) -> int:
+    idx = raw.rfind("\n", 0, pos)
+    return idx if idx >= 0 else pos
 
 
 def _newline_between(raw: str, a: int, b: int) -> int:

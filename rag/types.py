@@ -50,7 +50,9 @@ class Document:
         """Map a cleaned-text span [start, end) to the original-text span that covers it."""
         if not 0 <= start < end <= len(self.text):
             raise ValueError(f"span [{start}, {end}) is outside 0..{len(self.text)}")
-        return self.offsets[start], self.offsets[end - 1] + 1
+        # a caption moved out of the sentence it interrupted makes the map non-monotonic
+        span = self.offsets[start:end]
+        return min(span), max(span) + 1
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,19 @@ class Hit:
     rank: int
     dense_score: float | None = None
     bm25_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence (or two) of a retrieved chunk that may carry the answer."""
+
+    doc_id: str
+    chunk_id: str
+    start: int  # cleaned-text offsets of the sentence in its document
+    end: int
+    text: str  # original script, exactly as in the cleaned document
+    score: float  # how much of the question it covers (0..1, idf-weighted)
+    rank: int  # rank of its chunk in retrieval
 
 
 @dataclass(frozen=True)
@@ -119,3 +134,15 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     notice: str = ""
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What an answer generator gets: the question, the target script and numbered evidence."""
+
+    question: str
+    language: str  # "en", "zh-Hans" or "zh-Hant": the script the answer must be in
+    evidence: tuple[Evidence, ...]  # evidence[i] is cited as [i + 1]
+    titles: tuple[str, ...] = ()  # title of each evidence item's document
+    history: tuple[dict, ...] = ()
+    strict: bool = False  # set on the retry after an unsupported figure

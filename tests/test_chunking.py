@@ -32,9 +32,11 @@ def test_chunk_ids_are_stable_and_offsets_point_into_the_file(corpus_docs: dict[
     for c in a:
         d = corpus_docs[c.doc_id]
         assert d.text[c.start : c.end] == c.text
-        # the original span holds the same characters, with only layout between them
-        raw = d.raw[c.raw_start : c.raw_end]
-        assert raw[0] == c.text[0] and raw[-1] == c.text[-1]
+        # every character of the chunk is the file's character inside the cited span
+        for i in range(c.start, c.end):
+            off = d.offsets[i]
+            assert c.raw_start <= off < c.raw_end
+            assert d.raw[off] == d.text[i] or d.text[i].isspace()
 
 
 @pytest.mark.parametrize("size", [150, 220, 350])

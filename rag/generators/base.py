@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
+from rag.types import GenerationRequest
+
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
 
 
@@ -36,3 +38,21 @@ def complete(
 ) -> str:
     """The whole reply as one string (derived from ``stream``)."""
     return "".join(gen.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop))
+
+
+NOT_IN_CORPUS = "NOT_IN_CORPUS"
+
+
+@runtime_checkable
+class AnswerGenerator(Protocol):
+    """Composes an answer from numbered evidence: local LLM, OpenAI-compatible server or extractive.
+
+    The reply cites evidence as [1], [2]...; replying ``NOT_IN_CORPUS`` means the evidence
+    does not answer the question.
+    """
+
+    name: str
+
+    def generate(self, request: GenerationRequest) -> Iterator[str]:
+        """Yield the answer text piece by piece."""
+        ...

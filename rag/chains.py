@@ -1,0 +1,243 @@
+"""The answering chain (LangChain LCEL):
+
+question -> language -> condense follow-up -> hybrid retrieval -> evidence selection
+-> generation -> citation verification -> Answer
+
+``QAChain.stream`` yields the answer text as it is generated and then the final ``Answer``
+(whose text may differ: verified, converted to the asker's script, or replaced by the
+extractive fallback). ``QAChain.ask`` returns just the ``Answer``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from rag.errors import GeneratorError
+from rag.evidence import select_evidence
+from rag.generators.base import NOT_IN_CORPUS, AnswerGenerator
+from rag.generators.extractive import ExtractiveGenerator
+from rag.guard import clean_question
+from rag.index import HybridIndex
+from rag.textnorm import detect_language, to_script
+from rag.types import Answer, Citation, Evidence, GenerationRequest, Hit, Verification
+from rag.verify import verify
+
+ABSTAIN_TEXT = {
+    "en": "The corpus does not say. The closest passages are listed below as related reading.",
+    "zh-Hans": "资料库中没有这个问题的答案。以下是最相关的段落，仅供参考。",
+    "zh-Hant": "資料庫中沒有這個問題的答案。以下是最相關的段落，僅供參考。",
+}
+FALLBACK_NOTICE = {
+    "unsupported": "The generated answer stated a figure its sources do not contain; showing the source sentences instead.",
+    "error": "The language model was unavailable ({why}); showing the source sentences instead.",
+    "timeout": "The language model took too long; showing the source sentences instead.",
+}
+_FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|那|那么|那麼|还有|還有|另外|以及)\b|[呢吗嗎]\s*[?？]?$", re.I)
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The chain's state as it flows from one step to the next."""
+
+    question: str
+    history: tuple[dict, ...] = ()
+    language: str = ""
+    query: str = ""
+    hits: tuple[Hit, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    support: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def is_follow_up(question: str) -> bool:
+    q = question.strip()
+    return bool(_FOLLOW_UP.search(q)) or len(q) <= 12 or len(q.split()) <= 4
+
+
+def condense(question: str, history: Sequence[dict]) -> str:
+    """A standalone retrieval query: an elliptical follow-up is joined to the last question."""
+    previous = [t["content"] for t in history if t.get("role") == "user" and isinstance(t.get("content"), str)]
+    if previous and is_follow_up(question):
+        return f"{previous[-1]} {question}"
+    return question
+
+
+class QAChain:
+    """Grounded question answering over a loaded ``HybridIndex``."""
+
+    def __init__(
+        self,
+        index: HybridIndex,
+        generator: AnswerGenerator,
+        *,
+        top_k: int = 6,
+        evidence_limit: int = 4,
+        abstain_threshold: float = 0.5,
+        max_question_chars: int = 1000,
+        time_budget_s: float = 60.0,
+    ) -> None:
+        self.index = index
+        self.generator = generator
+        self.fallback = ExtractiveGenerator()
+        self.top_k = top_k
+        self.evidence_limit = evidence_limit
+        self.abstain_threshold = abstain_threshold
+        self.max_question_chars = max_question_chars
+        self.time_budget_s = time_budget_s
+        self.prepare: Runnable = (
+            RunnableLambda(self._detect) | RunnableLambda(self._condense) | RunnableLambda(self._retrieve)
+            | RunnableLambda(self._select)
+        )
+
+    def as_runnable(self) -> Runnable:
+        """The whole chain as one LCEL runnable: Turn -> Answer."""
+        return self.prepare | RunnableLambda(lambda t: self._finish(t))
+
+    # -- steps ---------------------------------------------------------------------------
+    def _detect(self, turn: Turn) -> Turn:
+        question = clean_question(turn.question, self.max_question_chars)
+        lang = turn.language or detect_language(question)
+        if lang not in ABSTAIN_TEXT:
+            lang = "en"
+        return replace(turn, question=question, language=lang)
+
+    def _condense(self, turn: Turn) -> Turn:
+        return replace(turn, query=condense(turn.question, turn.history))
+
+    def _retrieve(self, turn: Turn) -> Turn:
+        t0 = time.perf_counter()
+        lang = detect_language(turn.query)
+        hits = self.index.search(turn.query, self.top_k, lang=lang)
+        return replace(turn, hits=tuple(hits), timings={**turn.timings, "retrieve_ms": _ms(t0)})
+
+    def _select(self, turn: Turn) -> Turn:
+        t0 = time.perf_counter()
+        evidence, _ = select_evidence(
+            turn.query, detect_language(turn.query), list(turn.hits), self.index.docs, self.index.bm25,
+            limit=self.evidence_limit,
+        )
+        support = evidence[0].score if evidence else 0.0
+        return replace(turn, evidence=tuple(evidence), support=support,
+                       timings={**turn.timings, "select_ms": _ms(t0)})
+
+    # -- generation, verification --------------------------------------------------------
+    def stream(self, question: str, history: Sequence[dict] = (), language: str | None = None) -> Iterator[str | Answer]:
+        """Yield text pieces as they are generated, then the final ``Answer``."""
+        t_start = time.perf_counter()
+        turn: Turn = self.prepare.invoke(Turn(question=question, history=tuple(history), language=language or ""))
+        if turn.support < self.abstain_threshold or not turn.evidence:
+            yield self._abstain(turn, t_start)
+            return
+        request = self._request(turn)
+        text, notice, used = "", "", self.generator
+        t_gen = time.perf_counter()
+        first_token: float | None = None
+        flushed = 0  # how much of `text` has been streamed out
+        try:
+            for piece in self.generator.generate(request):
+                if first_token is None:
+                    first_token = _ms(t_gen)
+                text += piece
+                # hold back the start until it cannot be the NOT_IN_CORPUS sentinel
+                head = text.lstrip()
+                if len(head) >= len(NOT_IN_CORPUS) and not head.startswith(NOT_IN_CORPUS):
+                    yield self._display(text[flushed:], turn.language)
+                    flushed = len(text)
+                if time.perf_counter() - t_gen > self.time_budget_s:
+                    raise TimeoutError
+        except TimeoutError:
+            text, notice, used = "", FALLBACK_NOTICE["timeout"], self.fallback
+        except GeneratorError as exc:
+            text, notice, used = "", FALLBACK_NOTICE["error"].format(why=str(exc)[:120]), self.fallback
+        if NOT_IN_CORPUS in text:
+            yield self._abstain(turn, t_start)
+            return
+        if used is self.fallback:
+            text = "".join(self.fallback.generate(request))
+        answer_text, citations = self._cite(text, turn)
+        check = verify(answer_text, citations)
+        if not check.ok and used is not self.fallback:
+            retry = "".join(self.generator.generate(replace(request, strict=True))) if not notice else ""
+            retry_text, retry_cites = self._cite(retry, turn)
+            retry_check = verify(retry_text, retry_cites)
+            if retry and NOT_IN_CORPUS not in retry and retry_check.ok and retry_cites:
+                answer_text, citations, check = retry_text, retry_cites, retry_check
+            else:
+                used, notice = self.fallback, FALLBACK_NOTICE["unsupported"]
+                answer_text, citations = self._cite("".join(self.fallback.generate(request)), turn)
+                check = verify(answer_text, citations)
+        timings = {**turn.timings, "generate_ms": _ms(t_gen), "total_ms": _ms(t_start)}
+        if first_token is not None:
+            timings["first_token_ms"] = first_token
+        yield Answer(
+            question=turn.question, text=answer_text, citations=tuple(citations), abstained=False,
+            language=turn.language, generator=used.name, verification=check, hits=turn.hits,
+            timings=timings, notice=notice,
+        )
+
+    def ask(self, question: str, history: Sequence[dict] = (), language: str | None = None) -> Answer:
+        final = None
+        for item in self.stream(question, history, language):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None
+        return final
+
+    def _finish(self, turn: Turn) -> Answer:
+        return self.ask(turn.question, turn.history, turn.language or None)
+
+    @staticmethod
+    def _display(piece: str, language: str) -> str:
+        return to_script(piece, language) if language in ("zh-Hans", "zh-Hant") else piece
+
+    def _request(self, turn: Turn) -> GenerationRequest:
+        titles = tuple(self.index.docs[e.doc_id].meta.title for e in turn.evidence)
+        return GenerationRequest(question=turn.question, language=turn.language, evidence=turn.evidence,
+                                 titles=titles, history=turn.history)
+
+    def _abstain(self, turn: Turn, t_start: float) -> Answer:
+        return Answer(
+            question=turn.question, text=ABSTAIN_TEXT[turn.language], citations=(), abstained=True,
+            language=turn.language, generator=self.generator.name, verification=Verification(ok=True),
+            related=turn.hits[:3], hits=turn.hits, timings={**turn.timings, "total_ms": _ms(t_start)},
+        )
+
+    def _cite(self, text: str, turn: Turn) -> tuple[str, list[Citation]]:
+        """Renumber the answer's markers 1..n and build a citation for each."""
+        text = text.strip()
+        if turn.language in ("zh-Hans", "zh-Hant"):
+            text = to_script(text, turn.language)
+        used = [int(m) for m in _MARKER.findall(text) if 1 <= int(m) <= len(turn.evidence)]
+        if not used and turn.evidence and text:
+            text += " [1]"
+            used = [1]
+        order = list(dict.fromkeys(used))
+        renumber = {old: new for new, old in enumerate(order, 1)}
+
+        def sub(m: re.Match[str]) -> str:
+            n = int(m.group(1))
+            return f"[{renumber[n]}]" if n in renumber else ""
+
+        text = _MARKER.sub(sub, text)
+        citations = [self._citation(renumber[old], turn.evidence[old - 1]) for old in order]
+        return text, citations
+
+    def _citation(self, n: int, ev: Evidence) -> Citation:
+        doc = self.index.docs[ev.doc_id]
+        raw_start, raw_end = doc.raw_span(ev.start, ev.end)
+        chunk = self.index.chunk_by_id.get(ev.chunk_id)
+        return Citation(
+            n=n, doc_id=ev.doc_id, title=doc.meta.title, publisher=doc.meta.publisher, published=doc.meta.published,
+            chunk_id=ev.chunk_id, start=raw_start, end=raw_end, quote=ev.text,
+            passage=chunk.text if chunk else "",
+        )
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 1)

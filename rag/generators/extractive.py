@@ -1,0 +1,113 @@
+"""The extractive answer: no LLM, the best evidence sentences themselves.
+
+Chinese questions get the sentences converted to the asker's script. English questions get a
+lead sentence built from the figures the sentences state ("The sources give: more than 3000
+(家) by 2026 [1]"), with the Chinese label of each figure in quotes, since no translation
+model is available; the full quotes sit beside the answer as citations.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from rag.figures import Figure, extract
+from rag.textnorm import normalize, to_script
+from rag.types import Evidence, GenerationRequest
+
+_BEFORE = [
+    ("不少于", "at least"), ("不少於", "at least"), ("不低于", "at least"), ("不低於", "at least"),
+    ("力争", "aiming for"), ("力爭", "aiming for"), ("超过", "more than"), ("超過", "more than"),
+    ("突破", "over"), ("超", "more than"), ("逾", "over"), ("近", "nearly"), ("约", "about"), ("約", "about"),
+    ("达到", "reaching"), ("達到", "reaching"), ("达", "reaching"), ("達", "reaching"), ("增长", "growth of"),
+    ("增長", "growth of"), ("提升", "raised by"), ("过", "over"), ("過", "over"),
+]
+_AFTER = [("以上", "or more"), ("余", "over"), ("餘", "over"), ("多", "over")]
+_LABEL = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,14}$")
+_YEAR_BY = re.compile(r"(到|至|截至|截止|力争|力爭)\s*(\d{4})\s*年")
+
+
+def _qualifier(text: str, fig: Figure) -> tuple[str, str]:
+    before = text[max(0, fig.start - 3) : fig.start]
+    after = text[fig.end : fig.end + 2]
+    pre = next((en for zh, en in _BEFORE if before.endswith(zh)), "")
+    post = next((en for zh, en in _AFTER if after.startswith(zh)), "")
+    return pre, post
+
+
+def _label(text: str, fig: Figure) -> str:
+    head = re.split(r"[，,。；;：:、（）()「」“”《》\s]", text[: fig.start])[-1]
+    for zh, _ in _BEFORE:
+        if head.endswith(zh):
+            head = head[: -len(zh)]
+            break
+    m = _LABEL.search(head)
+    return m.group() if m else ""
+
+
+def _year_phrase(text: str) -> str:
+    m = _YEAR_BY.search(normalize(text))
+    if not m:
+        return ""
+    return ("as of " if m.group(1) in ("截至", "截止") else "by ") + m.group(2)
+
+
+def english_lead(evidence: list[tuple[int, Evidence]], max_figures: int = 6) -> str:
+    """A sentence of figures with qualifiers, labels and citation markers."""
+    parts: list[str] = []
+    for n, ev in evidence:
+        text = ev.text
+        year = _year_phrase(text)
+        for fig in extract(text):
+            if fig.kind == "year" or len(parts) >= max_figures:
+                continue
+            pre, post = _qualifier(text, fig)
+            unit = f" ({fig.unit})" if fig.unit and fig.unit != "%" else ""
+            label = _label(text, fig)
+            number = text[fig.start : fig.end]
+            number = re.sub(r"[\u4e00-\u9fff]+$", "", number) if fig.unit and fig.unit != "%" else number
+            phrase = " ".join(x for x in (f"「{label}」" if label else "", pre, number + unit, post) if x)
+            parts.append(f"{phrase}{' ' + year if year else ''} [{n}]")
+    if not parts:
+        n, ev = evidence[0]
+        return f"The closest source passage says: 「{ev.text}」 [{n}]"
+    return "The sources give: " + "; ".join(parts) + "."
+
+
+class ExtractiveGenerator:
+    """Answers with the evidence itself; never invents text beyond labels and qualifiers."""
+
+    name = "extractive"
+
+    def __init__(self, max_sentences: int = 3, margin: float = 0.15) -> None:
+        self.max_sentences = max_sentences
+        self.margin = margin
+
+    def choose(self, request: GenerationRequest) -> list[tuple[int, Evidence]]:
+        """The top sentence, plus close runners-up from other sources or with other figures.
+
+        Keeping a runner-up from another document is what surfaces conflicting figures
+        (1,920 in the 2023 white paper, over 2,800 at end of 2024) instead of one of them.
+        """
+        items = list(enumerate(request.evidence, 1))
+        if not items:
+            return []
+        best = items[0][1].score
+        chosen = [items[0]]
+        for n, ev in items[1:]:
+            if len(chosen) >= self.max_sentences or ev.score < best - self.margin:
+                continue
+            if any(normalize(ev.text) == normalize(c.text) for _, c in chosen):
+                continue
+            chosen.append((n, ev))
+        return chosen
+
+    def generate(self, request: GenerationRequest) -> Iterator[str]:
+        chosen = self.choose(request)
+        if not chosen:
+            return
+        if request.language == "en":
+            yield english_lead(chosen)
+            return
+        for n, ev in chosen:
+            yield to_script(ev.text, request.language) + f"[{n}]"

@@ -1,0 +1,34 @@
+"""Citation verification: every figure an answer states must appear in a quote it cites."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.figures import Figure, extract
+from rag.types import Citation, Verification
+
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+def cited_numbers(text: str) -> list[int]:
+    """The citation numbers used in an answer, in order of first use."""
+    return list(dict.fromkeys(int(m) for m in _MARKER.findall(text)))
+
+
+def verify(answer: str, citations: Sequence[Citation]) -> Verification:
+    """Check the answer's figures (numbers with units, percentages, years) against its quotes.
+
+    Figures are compared by value after normalisation, so 3,000 = 3000, 8000億元 = 8000亿元 =
+    "800 billion yuan" and "150 million" = 1.5亿.
+    """
+    figures = extract(answer)
+    evidence: list[Figure] = []
+    for c in citations:
+        evidence.extend(extract(c.quote))
+    unsupported = [f.surface for f in figures if not any(f.matches(e) for e in evidence)]
+    return Verification(
+        ok=not unsupported,
+        figures=tuple(f.surface for f in figures),
+        unsupported=tuple(dict.fromkeys(unsupported)),
+    )
