@@ -11,6 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export OMP_NUM_THREADS ?= 2
+export OMP_WAIT_POLICY ?= PASSIVE
 MODELS := $(POLICYQA_CACHE_DIR)/models
 E5_DIR := $(MODELS)/multilingual-e5-small
 LLM_MODEL ?= qwen2.5-coder-0.5b

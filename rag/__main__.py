@@ -1,4 +1,4 @@
-"""Command line: ``python -m rag index | search | eval | stats``.
+"""Command line: ``python -m rag index | search | ask | eval | stats``.
 
 Every user-facing failure is printed as one line on stderr with a non-zero exit code.
 """
@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 from rag.errors import ConfigError, PolicyQAError
+
+GENERATOR_CHOICES = ("auto", "local", "openai", "extractive")
 
 
 def _positive_k(value: str) -> int:
@@ -39,10 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--index", type=Path)
     ps.add_argument("--json", action="store_true", help="print JSON instead of text")
 
+    pa = sub.add_parser("ask", help="answer a question with verified citations")
+    pa.add_argument("question")
+    pa.add_argument("--generator", choices=GENERATOR_CHOICES, help="default: local when installed, else extractive")
+    pa.add_argument("--lang", choices=("en", "zh-Hans", "zh-Hant"), help="answer language (default: the question's)")
+    pa.add_argument("--index", type=Path)
+    pa.add_argument("--json", action="store_true", help="print JSON instead of text")
+
     pe = sub.add_parser("eval", help="score the system on a question set (JSONL)")
     pe.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
     pe.add_argument("--out", type=Path, help="write one JSON line per question here")
     pe.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no answers)")
+    pe.add_argument("--generator", choices=GENERATOR_CHOICES)
+    pe.add_argument("--calibrate", action="store_true", help="print abstention threshold candidates")
+    pe.add_argument("--limit", type=int, help="only the first N questions")
     pe.add_argument("-k", type=_positive_k, default=5)
     pe.add_argument("--index", type=Path)
 
@@ -116,19 +128,58 @@ def cmd_search(args: argparse.Namespace, settings) -> int:  # type: ignore[no-un
 
 
 def cmd_eval(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
-    from rag.evaluate import evaluate_retrieval, format_metrics, load_questions
-    from rag.runtime import open_index
+    from rag.evaluate import (
+        calibrate,
+        evaluate_answers,
+        evaluate_retrieval,
+        format_answer_metrics,
+        format_metrics,
+        load_questions,
+    )
+    from rag.runtime import make_chain, open_index
 
     questions = load_questions(args.questions)
-    index = open_index(settings)
-    index.search("warm up", 1)
-    report = evaluate_retrieval(questions, lambda q: index.search(q, args.k), time.perf_counter)
+    if args.limit is not None:
+        if args.limit < 1:
+            raise ConfigError(f"--limit must be at least 1, got {args.limit}")
+        questions = questions[: args.limit]
+    if args.retrieval_only:
+        index = open_index(settings)
+        index.search("warm up", 1)
+        report = evaluate_retrieval(questions, lambda q: index.search(q, args.k), time.perf_counter)
+        rows, text = report.rows, format_metrics(report.metrics)
+    else:
+        if args.calibrate:
+            settings = settings.replace(abstain_threshold=0.0)
+        chain = make_chain(settings, args.generator)
+        chain.index.search("warm up", 1)
+        result = evaluate_answers(questions, lambda q: chain.ask(q.question, q.history), time.perf_counter)
+        rows = result.rows
+        text = f"generator: {chain.generator.name}\n" + format_answer_metrics(result.metrics)
+        if args.calibrate:
+            text += "\n\n| threshold | abstention accuracy | false abstention | correct answers lost |\n|---|---|---|---|\n"
+            text += "\n".join(
+                f"| {r['threshold']:.2f} | {r['abstention_accuracy']:.2f} | {r['false_abstention']:.2f} | "
+                f"{r['correct_lost']:.2f} |" for r in calibrate(result.supports)
+            )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         with open(args.out, "w", encoding="utf-8") as fh:
-            for row in report.rows:
+            for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(format_metrics(report.metrics))
+    print(text)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+    from rag.guard import clean_question
+    from rag.render import answer_json, answer_text
+    from rag.runtime import make_chain
+
+    question = clean_question(args.question, settings.max_question_chars)
+    chain = make_chain(settings, args.generator)
+    answer = chain.ask(question, language=args.lang)
+    print(answer_json(answer) if args.json else answer_text(answer))
     return 0
 
 
@@ -139,7 +190,7 @@ def cmd_stats(args: argparse.Namespace, settings) -> int:  # type: ignore[no-unt
     return 0
 
 
-COMMANDS = {"index": cmd_index, "search": cmd_search, "eval": cmd_eval, "stats": cmd_stats}
+COMMANDS = {"index": cmd_index, "search": cmd_search, "ask": cmd_ask, "eval": cmd_eval, "stats": cmd_stats}
 
 if __name__ == "__main__":
     sys.exit(main())

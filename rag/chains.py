@@ -38,6 +38,9 @@ FALLBACK_NOTICE = {
     "timeout": "The language model took too long; showing the source sentences instead.",
 }
 _FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|那|那么|那麼|还有|還有|另外|以及)\b|[呢吗嗎]\s*[?？]?$", re.I)
+_ANAPHORA = re.compile(
+    r"\b(that|this|it|they|them|those|these|its|their|same|then)\b|^(这|這|那|其|它|该|該|上述|同期|此)", re.I
+)
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 
 
@@ -57,7 +60,7 @@ class Turn:
 
 def is_follow_up(question: str) -> bool:
     q = question.strip()
-    return bool(_FOLLOW_UP.search(q)) or len(q) <= 12 or len(q.split()) <= 4
+    return bool(_FOLLOW_UP.search(q) or _ANAPHORA.search(q)) or len(q) <= 12 or len(q.split()) <= 4
 
 
 def condense(question: str, history: Sequence[dict]) -> str:
@@ -178,7 +181,7 @@ class QAChain:
         yield Answer(
             question=turn.question, text=answer_text, citations=tuple(citations), abstained=False,
             language=turn.language, generator=used.name, verification=check, hits=turn.hits,
-            timings=timings, notice=notice,
+            timings=timings, notice=notice, support=turn.support,
         )
 
     def ask(self, question: str, history: Sequence[dict] = (), language: str | None = None) -> Answer:
@@ -206,6 +209,7 @@ class QAChain:
             question=turn.question, text=ABSTAIN_TEXT[turn.language], citations=(), abstained=True,
             language=turn.language, generator=self.generator.name, verification=Verification(ok=True),
             related=turn.hits[:3], hits=turn.hits, timings={**turn.timings, "total_ms": _ms(t_start)},
+            support=turn.support,
         )
 
     def _cite(self, text: str, turn: Turn) -> tuple[str, list[Citation]]:

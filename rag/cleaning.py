@@ -22,7 +22,8 @@ _WIDGET = re.compile(r"^(分享到|【?字號|【?字号|打印|關閉|关闭|�
 _COUNTER = re.compile(r"^[(（]\d+[)）]$")
 _DATELINE = re.compile(r"^(時間|时间|發布時間|发布时间)?[:：]?\s*\d{4}-\d{1,2}-\d{1,2}(\s+\d{1,2}:\d{2})?(\s*\|.*)?$")
 _EDITOR = re.compile(r"^[【\[](編輯|编辑|責任編輯|责任编辑)[:：].*[】\]]$")
-_BYLINE = re.compile(r"^(□|(資料來源|资料来源|來源|来源)[:：]\S{1,12}$)")
+_BYLINE = re.compile(r"^(□|■|◎)\s*\S")
+_SOURCE_LINE = re.compile(r"^(資料來源|资料来源|來源|来源)[:：]\S{1,12}$")
 _CREDIT_LINE = re.compile(r"^((新華社|新华社|本報|本报)?(記者|记者)\s*\S+(\s+\S+)?\s*(攝|摄)|新華社|新华社|網絡圖片|网络图片)$")
 _CAPTION_END = re.compile(r"(資料圖|资料图|檔案圖|档案图|網絡圖片|网络图片|新華社|新华社)[。.]?$")
 _PHOTO_LINE = re.compile(r"(資料圖|资料图|檔案圖|档案图|網絡圖片|网络图片)[。.]?$")
@@ -49,7 +50,7 @@ class Cleaned:
 class _Line:
     start: int  # raw offset of the first kept character (after stripping)
     end: int
-    kind: str = "text"  # text | heading | caption | drop | blank
+    kind: str = "text"  # text | heading | caption | byline | drop | blank
     block: int = 0  # captions: lines of one caption share a block number
 
     def content(self, raw: str) -> str:
@@ -153,9 +154,16 @@ def _classify(raw: str, lines: list[_Line]) -> None:
             or _COUNTER.match(t)
             or _DATELINE.match(t)
             or _EDITOR.match(t)
-            or _BYLINE.match(t)
+            or _SOURCE_LINE.match(t)
         ):
             ln.kind = "drop"
+            continue
+        if _BYLINE.match(t):  # "□ 本报记者 罗勉": the author, a paragraph of its own
+            block += 1
+            ln.kind, ln.block = "byline", block
+            ln.start += 1
+            while ln.start < ln.end and raw[ln.start] in _SPACE:
+                ln.start += 1
             continue
         m = _TRAILING_CREDIT.search(t)
         if m:  # "...再進一步。 新華社": keep the sentence, drop the agency credit
@@ -234,6 +242,11 @@ def _units(raw: str, lines: list[_Line]) -> list[_Unit]:
         if ln.kind == "drop":
             continue
         s, e = ln.start, ln.end
+        if ln.kind == "byline":
+            flush()
+            units.append(_Unit("caption", [(s, e)], ln.block))
+            current = None
+            continue
         if ln.kind == "caption":
             last = pending[-1] if pending else (units[-1] if units else None)
             if last is not None and last.kind == "caption" and last.block == ln.block:

@@ -165,7 +165,9 @@ def _charsmap(norm: dict[int, str]) -> bytes:
             used.extend(bytes(grow))
             units.extend([0] * grow)
         rel = pos ^ base
-        units[pos] |= rel << 10 if rel < 1 << 21 else (rel << 2) | (1 << 9)
+        if rel >= 1 << 21:  # darts-clone's long-offset form is never needed for a table this small
+            raise ValueError("normalisation table too large for the charsmap trie")
+        units[pos] |= rel << 10
         used[base] = 1  # the base slot (label 0) holds the leaf value, and keeps bases unique when unused
         if -1 in node:
             units[base] = node[-1] | (1 << 31)
@@ -180,29 +182,21 @@ def _charsmap(norm: dict[int, str]) -> bytes:
 
 def build_tokenizer(hp: dict[str, Any], pieces: list[tuple[str, float]], norm: dict[int, str]) -> Any:
     """Unigram tokenizer reproducing e5.c's ``tok_content``: char map, collapse spaces, metaspace, Viterbi."""
-    from tokenizers import (
-        AddedToken,
-        Regex,
-        Tokenizer,
-        decoders,
-        normalizers,
-        pre_tokenizers,
-        processors,
-    )
+    import tokenizers as tk
     from tokenizers.models import Unigram
 
-    tok = Tokenizer(Unigram(pieces, unk_id=hp["unk"], byte_fallback=False))
-    tok.normalizer = normalizers.Sequence(
-        [normalizers.Precompiled(_charsmap(norm)), normalizers.Replace(Regex(" {2,}"), " ")]
+    tok = tk.Tokenizer(Unigram(pieces, unk_id=hp["unk"], byte_fallback=False))
+    tok.normalizer = tk.normalizers.Sequence(  # e5.c: per-codepoint map, then collapse runs of spaces
+        [tk.normalizers.Precompiled(_charsmap(norm)), tk.normalizers.Replace(tk.Regex(" {2,}"), " ")]
     )
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="always", split=True)
-    tok.decoder = decoders.Metaspace(replacement=_META, prepend_scheme="always", split=True)
+    tok.pre_tokenizer = tk.pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="always", split=True)
+    tok.decoder = tk.decoders.Metaspace(replacement=_META, prepend_scheme="always", split=True)
     bos, eos = pieces[hp["bos"]][0], pieces[hp["eos"]][0]
-    tok.post_processor = processors.TemplateProcessing(
+    tok.post_processor = tk.processors.TemplateProcessing(
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, hp["bos"]), (eos, hp["eos"])],
     )
-    tok.add_special_tokens([AddedToken(p, special=True, normalized=False, lstrip=p == "<mask>")
+    tok.add_special_tokens([tk.AddedToken(p, special=True, normalized=False, lstrip=p == "<mask>")
                             for p in ("<s>", "<pad>", "</s>", "<unk>", "<mask>")])
     return tok
 

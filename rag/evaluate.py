@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rag.errors import PolicyQAError
 from rag.textnorm import detect_language, normalize
-from rag.types import Hit
+from rag.types import Answer, Hit
 
 _WS = re.compile(r"\s+")
 
@@ -146,4 +146,117 @@ def format_metrics(metrics: dict[str, dict[str, float]]) -> str:
     lat = metrics.get("latency_ms")
     if lat:
         lines.append(f"\nretrieval latency: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms over {int(lat['n'])} queries")
+    return "\n".join(lines)
+
+
+_QUOTED = re.compile(r"「[^」]*」|“[^”]*”|\[\d+\]")
+
+
+def answer_language(text: str) -> str:
+    """The language of an answer, ignoring quoted Chinese and citation markers."""
+    return detect_language(_QUOTED.sub(" ", text))
+
+
+@dataclass
+class AnswerReport:
+    rows: list[dict] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    supports: list[tuple[float, bool | None, bool]] = field(default_factory=list)  # (support, answerable, correct)
+
+
+def evaluate_answers(questions: Sequence[Question], ask: Callable[[Question], Answer],
+                     timer: Callable[[], float]) -> AnswerReport:
+    """Ask every question; score answers, grounding, abstention, language and latency."""
+    report = AnswerReport()
+    n_ans = correct = grounded = abst_ok = n_unans = false_abst = lang_ok = n_lang = 0
+    cite_total = cite_good = unsupported = 0
+    latencies: list[float] = []
+    first_tokens: list[float] = []
+    for q in questions:
+        t0 = timer()
+        a = ask(q)
+        ms = (timer() - t0) * 1000
+        latencies.append(ms)
+        if "first_token_ms" in a.timings:
+            first_tokens.append(a.timings["first_token_ms"])
+        lang = q.lang or detect_language(q.question)
+        report.rows.append({
+            "id": q.id, "question": q.question, "lang": lang, "answer": a.text, "abstained": a.abstained,
+            "generator": a.generator, "verified": a.verification.ok, "notice": a.notice,
+            "citations": [{"n": c.n, "doc_id": c.doc_id, "chunk_id": c.chunk_id, "start": c.start, "end": c.end,
+                           "text": c.quote} for c in a.citations],
+            "retrieved": [{"doc_id": h.chunk.doc_id, "chunk_id": h.chunk.chunk_id, "score": round(h.score, 6),
+                           "text": h.chunk.text} for h in a.hits],
+            "latency_ms": round(ms, 1),
+        })
+        if not a.verification.ok:
+            unsupported += 1
+        n_lang += 1
+        lang_ok += (a.language == lang) and (a.abstained or answer_language(a.text) == lang)
+        if q.answerable is None:
+            continue
+        is_correct = False
+        if q.answerable:
+            n_ans += 1
+            if a.abstained:
+                false_abst += 1
+            else:
+                is_correct = contains_gold(a.text, q.answers)
+                correct += is_correct
+                grounded += is_correct and any(
+                    c.doc_id in q.sources and contains_gold(c.quote + c.passage, q.answers) for c in a.citations
+                )
+                cite_total += len(a.citations)
+                cite_good += sum(1 for c in a.citations if c.doc_id in q.sources)
+        else:
+            n_unans += 1
+            abst_ok += a.abstained
+            is_correct = a.abstained
+        report.supports.append((a.support, q.answerable, is_correct))
+    m = report.metrics
+    if n_ans:
+        m.update(answer_accuracy=correct / n_ans, grounded_accuracy=grounded / n_ans, false_abstention=false_abst / n_ans)
+    if n_unans:
+        m["abstention_accuracy"] = abst_ok / n_unans
+    if cite_total:
+        m["citation_precision"] = cite_good / cite_total
+    m["language_match"] = lang_ok / n_lang if n_lang else 0.0
+    m["unsupported_figure_answers"] = float(unsupported)
+    m["questions"] = float(len(questions))
+    if latencies:
+        m["latency_p50_ms"] = statistics.median(latencies)
+        m["latency_p95_ms"] = _pct(latencies, 95)
+    if first_tokens:
+        m["first_token_p50_ms"] = statistics.median(first_tokens)
+    return report
+
+
+def calibrate(supports: Sequence[tuple[float, bool | None, bool]], max_false_abstention: float = 0.05) -> list[dict]:
+    """For each candidate threshold: abstention accuracy and false abstention it would give.
+
+    Run with the threshold at 0 (nothing abstains on support), so every answer is produced.
+    """
+    rows = []
+    answerable = [s for s in supports if s[1]]
+    unanswerable = [s for s in supports if s[1] is False]
+    for t in sorted({round(x / 100, 2) for x in range(20, 96, 2)}):
+        fa = sum(1 for s in answerable if s[0] < t) / max(1, len(answerable))
+        aa = sum(1 for s in unanswerable if s[0] < t) / max(1, len(unanswerable))
+        lost = sum(1 for s in answerable if s[0] < t and s[2]) / max(1, len(answerable))
+        rows.append({"threshold": t, "abstention_accuracy": aa, "false_abstention": fa, "correct_lost": lost,
+                     "ok": fa <= max_false_abstention})
+    return rows
+
+
+def format_answer_metrics(m: dict[str, float]) -> str:
+    keys = [("grounded_accuracy", "grounded accuracy"), ("answer_accuracy", "answer accuracy"),
+            ("citation_precision", "citation precision"), ("abstention_accuracy", "abstention accuracy"),
+            ("false_abstention", "false abstention"), ("language_match", "language match")]
+    lines = ["| metric | value |", "|---|---|"]
+    lines += [f"| {label} | {m[k]:.2f} |" for k, label in keys if k in m]
+    lines.append(f"| answers with an unsupported figure | {int(m.get('unsupported_figure_answers', 0))} |")
+    if "latency_p50_ms" in m:
+        lines.append(f"| latency p50 / p95 | {m['latency_p50_ms']:.0f} / {m['latency_p95_ms']:.0f} ms |")
+    if "first_token_p50_ms" in m:
+        lines.append(f"| time to first token p50 | {m['first_token_p50_ms']:.0f} ms |")
     return "\n".join(lines)

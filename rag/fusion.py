@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 # (dense weight, bm25 weight) by query language
 WEIGHTS: dict[str, tuple[float, float]] = {
-    "en": (1.0, 0.3),
+    "en": (1.0, 1.0),
     "zh-Hans": (1.0, 1.0),
     "zh-Hant": (1.0, 1.0),
 }

@@ -95,6 +95,13 @@ class Glossary:
                     if _CJK.search(term):
                         names.setdefault(re.sub(r"\s+", "", term), entry.english[0])
         self._max = max((len(k) for k in self._exact), default=0)
+        reverse: dict[str, str] = {}
+        for entry in entries:
+            for term in entry.chinese:
+                if _CJK.search(term):
+                    reverse.setdefault(term, entry.english[0])
+        self._reverse = reverse
+        self._reverse_max = max((len(k) for k in reverse), default=0)
         self._names = sorted(names.items(), key=lambda kv: -len(kv[0]))
 
     def __len__(self) -> int:
@@ -110,6 +117,38 @@ class Glossary:
             if entry is not None:
                 return entry, n
         return None, 1
+
+    def expand_groups(self, text: str) -> list[tuple[str, ...]]:
+        """Like ``expand`` but one tuple of Chinese alternatives per matched English phrase."""
+        toks = words(text)
+        groups: list[tuple[str, ...]] = []
+        i = 0
+        while i < len(toks):
+            entry, n = self._match(toks, i)
+            if entry is not None and entry.chinese not in groups:
+                groups.append(entry.chinese)
+            i += n
+        return groups
+
+    def to_english(self, chinese: str, filler: str = "的全年均及和与等其之各") -> str | None:
+        """Word-by-word English for a short Chinese label (e.g. 人工智能终端产业规模 ->
+        "ai terminal industry scale"), or None when part of it has no glossary entry."""
+        text = re.sub(r"\s+", "", to_simplified(chinese))
+        out: list[str] = []
+        i = 0
+        while i < len(text):
+            for n in range(min(self._reverse_max, len(text) - i), 0, -1):
+                english = self._reverse.get(text[i : i + n])
+                if english is not None:
+                    if not out or out[-1] != english:
+                        out.append(english)
+                    i += n
+                    break
+            else:
+                if text[i] not in filler:
+                    return None
+                i += 1
+        return " ".join(out) if out else None
 
     def expand(self, text: str) -> list[str]:
         """Chinese terms for the glossary phrases in English ``text``, deduplicated, in order of appearance.

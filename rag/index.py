@@ -294,13 +294,25 @@ class HybridIndex:
         qv = self.embedder.embed_batch([norm], "query")
         d_scores, d_ids = self.dense.search(qv, depth)
         dense = [(int(i), float(s)) for i, s in zip(d_ids[0], d_scores[0], strict=True) if i >= 0]
-        sparse_hits = self.bm25.top(tokenize(query), depth)
+        sparse_hits = self.bm25.top(self.sparse_tokens(query, lang), depth)
         fused = fuse(dense, sparse_hits, lang=lang, rrf_k=self.rrf_k)
         d_map, s_map = dict(dense), dict(sparse_hits)
         return [
             Hit(chunk=self.chunks[i], score=score, rank=r + 1, dense_score=d_map.get(i), bm25_score=s_map.get(i))
             for r, (i, score) in enumerate(fused[:k])
         ]
+
+    @staticmethod
+    def sparse_tokens(query: str, lang: str) -> list[str]:
+        """BM25 tokens; an English query also gets the glossary's Chinese terms, since the
+        corpus is Chinese and only names and figures would match otherwise."""
+        tokens = tokenize(query)
+        if lang == "en":
+            from rag.glossary import load_glossary
+
+            for group in load_glossary().expand_groups(query):
+                tokens.extend(t for term in group for t in tokenize(term))
+        return tokens
 
     def stats(self) -> dict:
         by_doc: dict[str, int] = {}

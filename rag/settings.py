@@ -39,6 +39,8 @@ class Settings:
     openai_model: str = "local"
     llm_timeout_s: float = 60.0
     max_question_chars: int = 1000
+    # least evidence support to answer rather than abstain (calibrated: `python -m rag eval --calibrate`)
+    abstain_threshold: float = 0.5
     threads: int = 2
 
     def __post_init__(self) -> None:
@@ -61,6 +63,8 @@ class Settings:
             raise ConfigError(f"local_model must be one of {', '.join(LOCAL_MODELS)}, got {self.local_model!r}")
         if not 1 <= self.threads <= 256:
             raise ConfigError(f"threads must be between 1 and 256, got {self.threads}")
+        if not 0.0 <= self.abstain_threshold <= 1.0:
+            raise ConfigError(f"abstain_threshold must be between 0 and 1, got {self.abstain_threshold}")
         if not 0 < self.llm_timeout_s <= 3600:
             raise ConfigError(f"llm_timeout_s must be in (0, 3600], got {self.llm_timeout_s}")
 

@@ -134,6 +134,7 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     notice: str = ""
+    support: float = 0.0  # how well the best evidence sentence covers the question (0..1)
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,11 @@ def test_english_names_across_ocr_line_breaks(glossary: Glossary) -> None:
     assert glossary.english_names("没有任何名称的句子") == []
 
 
+def test_english_names_skip_generic_words(glossary: Glossary) -> None:
+    pairs = glossary.english_names("深圳发布数字孪生先锋城市和“20+8”产业集群，据深圳统计局统计")
+    assert [e for _, e in pairs] == ["Shenzhen", "Shenzhen Statistics Bureau"]
+
+
 def test_custom_path(tmp_path: Path) -> None:
     g = load_glossary(_write(tmp_path, "# comment\n\nrobot|robotics\t机器人|机械人\nShenzhen\t深圳\tname\n"))
     assert g.expand("Shenzhen robots") == ["深圳", "机器人", "机械人"]
