@@ -18,12 +18,12 @@ from dataclasses import dataclass, field, replace
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.errors import GeneratorError
-from rag.evidence import select_evidence
+from rag.evidence import missing_focus, select_evidence
 from rag.generators.base import NOT_IN_CORPUS, AnswerGenerator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.guard import clean_question
 from rag.index import HybridIndex
-from rag.textnorm import detect_language, to_script
+from rag.textnorm import cjk_count, detect_language, to_script
 from rag.types import Answer, Citation, Evidence, GenerationRequest, Hit, Verification
 from rag.verify import verify
 
@@ -58,9 +58,22 @@ class Turn:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def leaks_prompt(text: str) -> bool:
+    """Does a reply repeat the system prompt's rules (a sign of a successful injection)?"""
+    from rag.generators.llm import SYSTEM_PROMPT
+
+    norm = " ".join(text.lower().split())
+    rules = [" ".join(line.lower().split()) for line in SYSTEM_PROMPT.splitlines() if len(line) > 30]
+    return any(rule[3:60] in norm for rule in rules)
+
+
 def is_follow_up(question: str) -> bool:
     q = question.strip()
-    return bool(_FOLLOW_UP.search(q) or _ANAPHORA.search(q)) or len(q) <= 12 or len(q.split()) <= 4
+    if _FOLLOW_UP.search(q) or _ANAPHORA.search(q):
+        return True
+    if cjk_count(q) > 0:
+        return cjk_count(q) <= 8  # "2027年呢？", "那產品產量呢？"
+    return len(q.split()) <= 4
 
 
 def condense(question: str, history: Sequence[dict]) -> str:
@@ -126,6 +139,8 @@ class QAChain:
             limit=self.evidence_limit,
         )
         support = evidence[0].score if evidence else 0.0
+        if missing_focus(turn.query, detect_language(turn.query), evidence, self.index.docs):
+            support = 0.0
         return replace(turn, evidence=tuple(evidence), support=support,
                        timings={**turn.timings, "select_ms": _ms(t0)})
 
@@ -158,6 +173,8 @@ class QAChain:
             text, notice, used = "", FALLBACK_NOTICE["timeout"], self.fallback
         except GeneratorError as exc:
             text, notice, used = "", FALLBACK_NOTICE["error"].format(why=str(exc)[:120]), self.fallback
+        if leaks_prompt(text):
+            text, notice, used = "", FALLBACK_NOTICE["unsupported"], self.fallback
         if NOT_IN_CORPUS in text:
             yield self._abstain(turn, t_start)
             return

@@ -239,7 +239,7 @@ def calibrate(supports: Sequence[tuple[float, bool | None, bool]], max_false_abs
     rows = []
     answerable = [s for s in supports if s[1]]
     unanswerable = [s for s in supports if s[1] is False]
-    for t in sorted({round(x / 100, 2) for x in range(20, 96, 2)}):
+    for t in sorted({round(x / 100, 2) for x in range(2, 62, 2)}):
         fa = sum(1 for s in answerable if s[0] < t) / max(1, len(answerable))
         aa = sum(1 for s in unanswerable if s[0] < t) / max(1, len(unanswerable))
         lost = sum(1 for s in answerable if s[0] < t and s[2]) / max(1, len(answerable))

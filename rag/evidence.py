@@ -26,6 +26,10 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+# words that frame an English question rather than name what it is about
+_EN_FRAME = re.compile(r"\b(targets?|goals?|aims?|aiming|plans?|planned|set|sets|figures?|numbers?|amount)\b", re.I)
+
+
 @dataclass(frozen=True)
 class Term:
     alternatives: tuple[str, ...]  # matching forms (Simplified, lower-case)
@@ -80,7 +84,7 @@ def question_terms(question: str, lang: str, bm25: BM25) -> list[Term]:
         add((digits,) if fig.kind == "year" else (normalize(fig.surface),), "year" if fig.kind == "year" else "figure")
     if lang == "en":
         gloss = _glossary()
-        groups = gloss.expand_groups(question) if gloss is not None and hasattr(gloss, "expand_groups") else []
+        groups = gloss.expand_groups(_EN_FRAME.sub(" ", question)) if gloss is not None else []
         for group in groups:
             add(tuple(normalize(g).lower() for g in group))
         for word in _LATIN.findall(question):
@@ -102,10 +106,20 @@ def question_terms(question: str, lang: str, bm25: BM25) -> list[Term]:
 
 
 def coverage(terms: list[Term], text_norm: str) -> float:
-    total = sum(t.weight for t in terms)
+    """Weighted share of the terms present; neighbouring question terms that appear side by
+    side ("人工智能" + "企业" as 人工智能企业) count a second time, so a sentence about the asked
+    quantity beats one that merely mentions its words."""
+    words = [t for t in terms if t.kind == "word"]
+    pairs = list(zip(words, words[1:], strict=False))
+    total = sum(t.weight for t in terms) + sum(0.5 * (a.weight + b.weight) for a, b in pairs)
     if total <= 0:
         return 0.0
-    got = sum(t.weight for t in terms if any(a in text_norm for a in t.alternatives))
+    got = sum(t.weight for t in terms if any(x in text_norm for x in t.alternatives))
+    got += sum(
+        0.5 * (a.weight + b.weight)
+        for a, b in pairs
+        if any(x + y in text_norm for x in a.alternatives for y in b.alternatives)
+    )
     return got / total
 
 
@@ -138,3 +152,41 @@ def select_evidence(
                 found[key] = Evidence(c.doc_id, c.chunk_id, span.start, span.end, text, round(score, 4), hit.rank)
     ranked = sorted(found.values(), key=lambda e: (-e.score, e.rank, e.start))
     return ranked[:limit], terms
+
+
+def _entities(question: str, lang: str) -> list[str]:
+    """Named entities (places, organisations, people) the question names, in matching form."""
+    gloss = _glossary()
+    if gloss is None:
+        return []
+    if lang == "en":
+        names = [k for k, _ in gloss.english_names_index()]
+        groups = gloss.expand_groups(question)
+        return [normalize(g[0]) for g in groups if any(normalize(x) in names for x in g)]
+    qn = normalize(question)
+    found = [normalize(zh) for zh, _ in gloss.english_names(qn)]
+    return [f for i, f in enumerate(found) if not any(f in other for j, other in enumerate(found) if j != i)]
+
+
+def missing_focus(question: str, lang: str, evidence: list[Evidence], docs: dict[str, Document],
+                  window: int = 800) -> str | None:
+    """Why the evidence cannot be about what was asked, or None.
+
+    The question names a place, organisation or person that no evidence sentence's
+    surroundings mention (Guangzhou, Hangzhou's own plan), or asks about years none of them
+    mention (targets for 2030): then the corpus does not say, however well the rest matches.
+    """
+    if not evidence:
+        return "no evidence"
+    contexts = []
+    for ev in evidence:
+        doc = docs[ev.doc_id]
+        ctx = doc.text[max(0, ev.start - window) : ev.end + window] + doc.meta.title + doc.meta.publisher
+        contexts.append(normalize(ctx).lower())
+    for ent in _entities(question, lang):
+        if not any(ent.lower() in c for c in contexts):
+            return f"nothing about {ent}"
+    years = [f.surface.rstrip("年") for f in extract(question) if f.kind == "year"]
+    if years and not any(y in c for y in years for c in contexts):
+        return f"nothing for {', '.join(years)}"
+    return None

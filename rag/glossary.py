@@ -118,6 +118,10 @@ class Glossary:
                 return entry, n
         return None, 1
 
+    def english_names_index(self) -> list[tuple[str, str]]:
+        """(Chinese name in matching form, English name) for every named entity."""
+        return list(self._names)
+
     def expand_groups(self, text: str) -> list[tuple[str, ...]]:
         """Like ``expand`` but one tuple of Chinese alternatives per matched English phrase."""
         toks = words(text)

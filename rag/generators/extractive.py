@@ -24,7 +24,7 @@ _BEFORE = [
 ]
 _AFTER = [("以上", "or more"), ("余", "over"), ("餘", "over"), ("多", "over")]
 _LABEL = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,14}$")
-_YEAR_BY = re.compile(r"(到|至|截至|截止|力争|力爭)\s*(\d{4})\s*年")
+_YEAR_BY = re.compile(r"(到|至|截至|截止|力争|力爭)\s*(\d{4})\s*年(底|末)?")
 
 
 def _qualifier(text: str, fig: Figure) -> tuple[str, str]:
@@ -49,12 +49,45 @@ def _year_phrase(text: str) -> str:
     m = _YEAR_BY.search(normalize(text))
     if not m:
         return ""
+    if m.group(3):
+        return "at the end of " + m.group(2)
     return ("as of " if m.group(1) in ("截至", "截止") else "by ") + m.group(2)
+
+
+_CURRENCY = {"元": "yuan", "美元": "US dollars", "港元": "HK dollars", "人民币": "yuan"}
+_COUNTERS = {"台": "units", "辆": "vehicles", "輛": "vehicles", "吨": "tonnes", "噸": "tonnes", "亩": "mu", "畝": "mu",
+             "户": "households", "戶": "households", "公里": "km", "平方公里": "km²", "平方千米": "km²", "倍": "times"}
+
+
+def english_number(fig: Figure) -> str:
+    """3000家 -> "3,000"; 8000億元 -> "800 billion yuan"; 1.5億台 -> "150 million units"."""
+    if fig.kind == "percent":
+        return f"{fig.value:g}%"
+    v = fig.value
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if v >= size:
+            text = f"{v / size:,.4g} {word}"
+            break
+    else:
+        text = f"{v:,.6g}" if not float(v).is_integer() else f"{int(v):,}"
+    unit = fig.unit
+    for zh, en in {**_CURRENCY, **_COUNTERS}.items():
+        if unit.endswith(zh):
+            return f"{text} {en}"
+    return text
+
+
+def _clean_label(label: str) -> str:
+    return re.sub(r"^(年|月|日|底|全市|全县|全省|深圳|深圳市)+", "", label)
 
 
 def english_lead(evidence: list[tuple[int, Evidence]], max_figures: int = 6) -> str:
     """A sentence of figures with qualifiers, labels and citation markers."""
+    from rag.glossary import load_glossary
+
+    gloss = load_glossary()
     parts: list[str] = []
+    seen: set[tuple[str, float]] = set()
     for n, ev in evidence:
         text = ev.text
         year = _year_phrase(text)
@@ -62,11 +95,13 @@ def english_lead(evidence: list[tuple[int, Evidence]], max_figures: int = 6) -> 
             if fig.kind == "year" or len(parts) >= max_figures:
                 continue
             pre, post = _qualifier(text, fig)
-            unit = f" ({fig.unit})" if fig.unit and fig.unit != "%" else ""
-            label = _label(text, fig)
-            number = text[fig.start : fig.end]
-            number = re.sub(r"[\u4e00-\u9fff]+$", "", number) if fig.unit and fig.unit != "%" else number
-            phrase = " ".join(x for x in (f"「{label}」" if label else "", pre, number + unit, post) if x)
+            label = _clean_label(_label(text, fig))
+            english = gloss.to_english(label) if label else None
+            name = english or (f"「{label}」" if label else "")
+            if (name, fig.value) in seen:
+                continue
+            seen.add((name, fig.value))
+            phrase = " ".join(x for x in (name + ":" if name else "", pre, english_number(fig), post) if x)
             parts.append(f"{phrase}{' ' + year if year else ''} [{n}]")
     if not parts:
         n, ev = evidence[0]

@@ -7,6 +7,7 @@ authority: the rules say so, and verification checks the result anyway.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from rag.generators.base import NOT_IN_CORPUS, Generator, Message
@@ -31,6 +32,7 @@ def build_messages(request: GenerationRequest) -> list[Message]:
     lines = []
     for i, ev in enumerate(request.evidence, 1):
         title = request.titles[i - 1] if i - 1 < len(request.titles) else ev.doc_id
+        title = re.split(r"[(（]", title)[0].strip()[:24]  # short: every prompt token costs time on 2 cores
         lines.append(f"[{i}] ({title}) {ev.text}")
     language = LANGUAGE_NAMES.get(request.language, "English")
     extra = (
