@@ -36,6 +36,8 @@ FALLBACK_NOTICE = {
     "unsupported": "The generated answer stated a figure its sources do not contain; showing the source sentences instead.",
     "error": "The language model was unavailable ({why}); showing the source sentences instead.",
     "timeout": "The language model took too long; showing the source sentences instead.",
+    "unsure": "The language model could not phrase an answer; showing the source sentences instead.",
+    "degenerate": "The language model gave an empty or garbled answer; showing the source sentences instead.",
 }
 _FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|那|那么|那麼|还有|還有|另外|以及)\b|[呢吗嗎]\s*[?？]?$", re.I)
 _ANAPHORA = re.compile(
@@ -56,6 +58,15 @@ class Turn:
     evidence: tuple[Evidence, ...] = ()
     support: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def degenerate(text: str, question: str) -> bool:
+    """An answer with no content of its own: only markers, or the question repeated back."""
+    body = re.sub(r"\[\d{1,2}\]|[\s\W_]+", "", text)
+    if len(body) < 2:
+        return True
+    q = re.sub(r"[\s\W_]+", "", question)
+    return bool(q) and (body in q or q in body) and len(body) <= len(q) + 4
 
 
 def leaks_prompt(text: str) -> bool:
@@ -97,6 +108,7 @@ class QAChain:
         abstain_threshold: float = 0.5,
         max_question_chars: int = 1000,
         time_budget_s: float = 60.0,
+        trust_model_abstention_below: float = 0.3,
     ) -> None:
         self.index = index
         self.generator = generator
@@ -106,6 +118,7 @@ class QAChain:
         self.abstain_threshold = abstain_threshold
         self.max_question_chars = max_question_chars
         self.time_budget_s = time_budget_s
+        self.trust_model_abstention_below = trust_model_abstention_below
         self.prepare: Runnable = (
             RunnableLambda(self._detect) | RunnableLambda(self._condense) | RunnableLambda(self._retrieve)
             | RunnableLambda(self._select)
@@ -176,8 +189,13 @@ class QAChain:
         if leaks_prompt(text):
             text, notice, used = "", FALLBACK_NOTICE["unsupported"], self.fallback
         if NOT_IN_CORPUS in text:
-            yield self._abstain(turn, t_start)
-            return
+            if turn.support < self.trust_model_abstention_below:
+                yield self._abstain(turn, t_start)
+                return
+            # small models say "not in corpus" too readily (measured): show the evidence instead
+            text, notice, used = "", FALLBACK_NOTICE["unsure"], self.fallback
+        elif used is not self.fallback and degenerate(text, turn.question):
+            text, notice, used = "", FALLBACK_NOTICE["degenerate"], self.fallback
         if used is self.fallback:
             text = "".join(self.fallback.generate(request))
         answer_text, citations = self._cite(text, turn)

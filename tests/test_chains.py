@@ -43,9 +43,22 @@ def test_wrong_figure_then_a_correct_retry_is_accepted(fake_index: HybridIndex) 
 
 
 def test_model_saying_not_in_corpus_abstains_with_related_reading(fake_index: HybridIndex) -> None:
-    chain, _ = chain_with(fake_index, NOT_IN_CORPUS)
+    chain, _ = chain_with(fake_index, NOT_IN_CORPUS, trust_model_abstention_below=1.0)
     a = chain.ask(Q_2026)
     assert a.abstained and a.text == ABSTAIN_TEXT["zh-Hant"] and a.related and not a.citations
+
+
+def test_model_abstaining_on_well_supported_evidence_shows_the_evidence(fake_index: HybridIndex) -> None:
+    chain, _ = chain_with(fake_index, NOT_IN_CORPUS)
+    a = chain.ask(Q_2026)
+    assert not a.abstained and a.generator == "extractive" and a.notice and "3000" in a.text
+
+
+@pytest.mark.parametrize("reply", ["[1]", "[1] [2]", Q_2026 + " [1]"])
+def test_empty_or_echoed_model_reply_falls_back(fake_index: HybridIndex, reply: str) -> None:
+    chain, _ = chain_with(fake_index, reply)
+    a = chain.ask(Q_2026)
+    assert a.generator == "extractive" and "3000" in a.text
 
 
 def test_question_about_a_year_the_corpus_never_mentions_abstains(fake_index: HybridIndex) -> None:
