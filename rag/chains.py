@@ -38,12 +38,14 @@ FALLBACK_NOTICE = {
     "timeout": "The language model took too long; showing the source sentences instead.",
     "unsure": "The language model could not phrase an answer; showing the source sentences instead.",
     "degenerate": "The language model gave an empty or garbled answer; showing the source sentences instead.",
+    "language": "The language model answered in the wrong language; showing the source sentences instead.",
 }
 _FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|那|那么|那麼|还有|還有|另外|以及)\b|[呢吗嗎]\s*[?？]?$", re.I)
 _ANAPHORA = re.compile(
     r"\b(that|this|it|they|them|those|these|its|their|same|then)\b|^(这|這|那|其|它|该|該|上述|同期|此)", re.I
 )
 _MARKER = re.compile(r"\[(\d{1,2})\]")
+_QUOTED = re.compile(r"「[^」]*」|“[^”]*”|\[\d+\]|\([^)]*\)|（[^）]*）")
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,8 @@ class QAChain:
             text, notice, used = "", FALLBACK_NOTICE["unsure"], self.fallback
         elif used is not self.fallback and degenerate(text, turn.question):
             text, notice, used = "", FALLBACK_NOTICE["degenerate"], self.fallback
+        elif used is not self.fallback and turn.language == "en" and detect_language(_QUOTED.sub(" ", text)) != "en":
+            text, notice, used = "", FALLBACK_NOTICE["language"], self.fallback
         if used is self.fallback:
             text = "".join(self.fallback.generate(request))
         answer_text, citations = self._cite(text, turn)

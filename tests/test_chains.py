@@ -142,3 +142,9 @@ def test_stream_yields_text_then_the_answer(fake_index: HybridIndex) -> None:
     pieces, final = items[:-1], items[-1]
     assert len(pieces) > 1 and all(isinstance(p, str) for p in pieces)
     assert "".join(pieces).strip().startswith("到2026年") and final.text.startswith("到2026年")
+
+
+def test_english_question_answered_in_chinese_falls_back(fake_index: HybridIndex) -> None:
+    chain, _ = chain_with(fake_index, "到2026年深圳人工智能企業數量超3000家[1]。")
+    a = chain.ask("Under the AI pioneer city action plan, how many AI companies should Shenzhen have by 2026?")
+    assert a.generator == "extractive" and a.text.startswith("The sources give") and "wrong language" in a.notice

@@ -66,7 +66,7 @@ def english_number(fig: Figure) -> str:
     v = fig.value
     for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
         if v >= size:
-            text = f"{v / size:,.4g} {word}"
+            text = f"{v / size:,.6g} {word}"
             break
     else:
         text = f"{v:,.6g}" if not float(v).is_integer() else f"{int(v):,}"

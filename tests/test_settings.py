@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.errors import ConfigError
+from rag.guard import clean_question
+from rag.settings import Settings
+
+
+def test_environment_overrides_defaults_and_paths_expand() -> None:
+    s = Settings.from_env({"POLICYQA_TOP_K": "7", "POLICYQA_CACHE_DIR": "~/x", "POLICYQA_GENERATOR": "extractive"})
+    assert s.top_k == 7 and s.generator == "extractive" and s.cache_dir == Path("~/x").expanduser()
+    assert s.embed_path == s.cache_dir / "models" / "multilingual-e5-small"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"POLICYQA_TOP_K": "0"}, "top_k must be between 1 and 50, got 0"),
+        ({"POLICYQA_TOP_K": "many"}, "must be a number"),
+        ({"POLICYQA_GENERATOR": "gpt"}, "generator must be one of auto, local, openai, extractive"),
+        ({"POLICYQA_COLOUR": "red"}, "unknown environment variable(s) POLICYQA_COLOUR"),
+    ],
+)
+def test_invalid_settings_say_what_is_valid(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Settings.from_env(env)
+
+
+def test_replace_refuses_unknown_keys() -> None:
+    with pytest.raises(ConfigError, match="unknown setting"):
+        Settings().replace(colour="red")
+
+
+def test_api_key_is_read_from_the_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLICYQA_OPENAI_API_KEY", "sk-secret")
+    s = Settings.from_env()
+    assert s.openai_api_key == "sk-secret" and "sk-secret" not in repr(s)
+
+
+def test_question_cleaning() -> None:
+    assert clean_question("  深圳\u200b 人工智能？ ") == "深圳 人工智能？"
+    with pytest.raises(Exception, match="limit is 1000"):
+        clean_question("字" * 1001)
+    with pytest.raises(Exception, match="control character"):
+        clean_question("abc\x1b[31m")
