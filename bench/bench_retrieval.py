@@ -68,7 +68,8 @@ def main() -> int:
     settings = Settings.from_env()
     questions = load_questions(args.questions)
     t0 = time.perf_counter()
-    emb = E5Embedder(settings.embed_path, threads=settings.threads)
+    # no query cache: every measured query is embedded afresh
+    emb = E5Embedder(settings.embed_path, threads=settings.threads, cache_size=0)
     emb.warm_up()
     load_s = time.perf_counter() - t0
     rows = []

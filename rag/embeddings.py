@@ -78,7 +78,7 @@ class E5Embedder:
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         if kind not in ("query", "passage"):
             raise ValueError(f"kind must be 'query' or 'passage', got {kind!r}")
-        if kind == "query" and len(texts) == 1 and texts[0] in self._cache:
+        if kind == "query" and len(texts) == 1 and self._cache_size and texts[0] in self._cache:
             self._cache.move_to_end(texts[0])
             return self._cache[texts[0]][None, :]
         model = self._load()
@@ -94,7 +94,7 @@ class E5Embedder:
                 show_progress_bar=False,
             )
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)
-        if kind == "query" and len(texts) == 1:
+        if kind == "query" and len(texts) == 1 and self._cache_size:
             self._cache[texts[0]] = vecs[0]
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)

@@ -169,7 +169,7 @@ def _entities(question: str, lang: str) -> list[str]:
 
 
 def missing_focus(question: str, lang: str, evidence: list[Evidence], docs: dict[str, Document],
-                  window: int = 800) -> str | None:
+                  window: int = 300) -> str | None:
     """Why the evidence cannot be about what was asked, or None.
 
     The question names a place, organisation or person that no evidence sentence's

@@ -34,6 +34,7 @@ log = logging.getLogger("policyqa.ui")
 UI_ENV = ("POLICYQA_UI_USER", "POLICYQA_UI_PASSWORD")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_CHARS = 1000
+MAX_TOP_K = 20
 MAX_HISTORY = 20  # messages kept for follow-ups; the chain itself reads only the last few
 LANGUAGES = [("Auto", "auto"), ("English", "en"), ("简体", "zh-Hans"), ("繁體", "zh-Hant")]
 EXAMPLES = [
@@ -63,10 +64,12 @@ def friendly_error(exc: BaseException) -> str:
 class ChatService:
     """What the UI does with the chain, kept apart from the layout so tests can drive it."""
 
-    def __init__(self, chain: QAChain, settings: Settings | None = None, generator: str = "extractive") -> None:
+    def __init__(self, chain: QAChain, settings: Settings | None = None, generator: str = "extractive",
+                 choices: list[str] | None = None) -> None:
         self.chain = chain
         self.settings = settings
         self.default_generator = generator
+        self.choices = [*dict.fromkeys([generator, *(choices or [])])]  # what the Settings offer
         self.docs = chain.index.docs
         self._chains: dict[tuple[str, int], QAChain] = {(generator, chain.top_k): chain}
         self._generators: dict[str, Any] = {generator: chain.generator}
@@ -77,8 +80,8 @@ class ChatService:
         One chain per setting instead of changing ``chain.top_k`` in place: two users with
         different settings may be answered at the same time.
         """
-        generator = generator or self.default_generator
-        key = (generator, int(top_k))
+        generator = generator if generator in self.choices else self.default_generator
+        key = (generator, min(max(int(top_k), 1), MAX_TOP_K))  # the API accepts any value: clamp it
         if key not in self._chains:
             if generator not in self._generators:
                 from rag.runtime import make_generator
@@ -96,21 +99,27 @@ class ChatService:
                 language: str = "auto", generator: str = "", top_k: int = 0) -> Iterator[tuple]:
         """Stream one turn. Yields (chatbot, input box, chat, history, answers, sources, cited spans)."""
         chat, history, answers = list(chat or []), list(history or []), list(answers or [])
+        skip = gr.skip()
+
+        def out(box: str, sources: Any = skip, cites: Any = skip) -> tuple:
+            shown = list(chat)  # a copy per update: the chat list goes on changing
+            return shown, box, shown, history, answers, sources, cites
+
         text = message if isinstance(message, str) else ""
         if not text.strip():  # nothing is sent; a hint says what to do
             gr.Info(EMPTY_PROMPT)
-            yield chat, message, chat, history, answers, gr.skip(), gr.skip()
+            yield out(message)
             return
         refusal = too_long(text)
         if refusal:  # the text stays in the box so it can be shortened
             chat += [{"role": "user", "content": R.question_html(text[:200] + "…")},
                      {"role": "assistant", "content": R.error_html(refusal)}]
-            yield chat, message, chat, history, answers, gr.skip(), gr.skip()
+            yield out(message)
             return
         turn = len(answers)
         chat += [{"role": "user", "content": R.question_html(text)},
                  {"role": "assistant", "content": R.answer_html("", None, turn)}]
-        yield chat, "", chat, history, answers, gr.skip(), gr.skip()
+        yield out("")
         final: Answer | None = None
         try:
             chain = self.chain_for(generator, top_k or self.chain.top_k)
@@ -122,20 +131,21 @@ class ChatService:
                 else:
                     streamed += item
                     chat[-1] = {"role": "assistant", "content": R.answer_html(streamed, None, turn)}
-                    yield chat, "", chat, history, answers, gr.skip(), gr.skip()
+                    yield out("")
             if final is None:
                 raise RuntimeError("the chain ended without an answer")
         except Exception as exc:  # any failure: one line in the chat, the details in the server log
             if not isinstance(exc, PolicyQAError):
                 log.exception("answering %r failed", text[:80])
             chat[-1] = {"role": "assistant", "content": R.error_html(friendly_error(exc))}
-            yield chat, "", chat, history, answers, gr.skip(), gr.skip()
+            yield out("")
             return
-        answers.append(final)
+        answers = [*answers, final]
         history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": final.text}]
+        history = history[-MAX_HISTORY:]
         chat[-1] = {"role": "assistant", "content": R.answer_html(final.text, final, turn)}
-        yield (chat, "", chat, history[-MAX_HISTORY:], answers, R.sources_html(final, self.docs, turn),
-               gr.update(choices=self.cite_choices(final, turn), value=None))
+        yield out("", R.sources_html(final, self.docs, turn),
+                  gr.update(choices=self.cite_choices(final, turn), value=None))
 
     @staticmethod
     def cite_choices(answer: Answer, turn: int) -> list[tuple[str, str]]:
@@ -151,7 +161,8 @@ class ChatService:
             return None
 
     def pick(self, token: str, answers: list[Answer]) -> tuple:
-        """A click on [n] or "Open in document": that answer's sources, the span in its document."""
+        """A click on [n], on "Open in document" (token ends ":1": go to the tab) or a choice of cited
+        span: that answer's sources, and the cited span marked in its document."""
         found = self.citation(token, answers)
         if found is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -161,13 +172,6 @@ class ChatService:
                 gr.update(choices=self.cite_choices(answer, turn), value=f"{turn}:{c.n}"),
                 gr.update(value=c.doc_id), R.document_html(self.docs.get(c.doc_id), (c.start, c.end)), tabs)
 
-    def show_citation(self, token: str, answers: list[Answer]) -> tuple:
-        found = self.citation(token, answers)
-        if found is None:
-            return gr.skip(), gr.skip()
-        c = found[2]
-        return gr.update(value=c.doc_id), R.document_html(self.docs.get(c.doc_id), (c.start, c.end))
-
     def show_document(self, doc_id: str) -> str:
         return R.document_html(self.docs.get(doc_id))
 
@@ -175,10 +179,9 @@ class ChatService:
         return [], "", [], [], [], R.sources_html(None, self.docs), gr.update(choices=[], value=None)
 
 
-def build_ui(service: ChatService, generators: list[str] | None = None) -> gr.Blocks:
+def build_ui(service: ChatService) -> gr.Blocks:
     """The page: Chat (answers, sources, settings) and Documents (corpus, original texts)."""
     stats = service.chain.index.stats()
-    generators = generators or [service.default_generator]
     doc_choices = [(f"{d.meta.title[:60]} — {i}", i) for i, d in sorted(service.docs.items())]
     with gr.Blocks(title="policy-qa") as demo:
         chat_state, history, answers = gr.State([]), gr.State([]), gr.State([])
@@ -190,9 +193,9 @@ def build_ui(service: ChatService, generators: list[str] | None = None) -> gr.Bl
                 with gr.Row():
                     with gr.Column(scale=3):
                         chatbot = gr.Chatbot(elem_id="pq-chat", height=520, render_markdown=False,
-                                             sanitize_html=True, latex_delimiters=[], buttons=["copy"],
+                                             sanitize_html=True, latex_delimiters=[], buttons=[],
                                              feedback_options=None, show_label=False)
-                        msg = gr.Textbox(elem_id="pq-input", lines=2, max_lines=8, show_label=False, autofocus=True,
+                        msg = gr.Textbox(elem_id="pq-input", lines=1, max_lines=8, show_label=False, autofocus=True,
                                          placeholder="Ask in English, 简体 or 繁體 (Enter sends, Shift+Enter new line)")
                         with gr.Row():
                             send = gr.Button("Send", variant="primary", elem_id="pq-send")
@@ -200,8 +203,8 @@ def build_ui(service: ChatService, generators: list[str] | None = None) -> gr.Bl
                         language = gr.Radio(LANGUAGES, value="auto", label="Answer language", elem_id="pq-lang")
                         gr.Examples([[q] for q in EXAMPLES], inputs=[msg], label="Examples")
                         with gr.Accordion("Settings", open=False):
-                            generator = gr.Dropdown(generators, value=service.default_generator, label="Generator")
-                            top_k = gr.Slider(1, 20, value=service.chain.top_k, step=1, label="Passages retrieved (top-k)")
+                            generator = gr.Dropdown(service.choices, value=service.default_generator, label="Generator")
+                            top_k = gr.Slider(1, MAX_TOP_K, value=service.chain.top_k, step=1, label="Passages retrieved (top-k)")
                     with gr.Column(scale=2):
                         sources = gr.HTML(R.sources_html(None, service.docs), elem_id="pq-sources")
             with gr.Tab("Documents", id="docs") as docs_tab:
@@ -217,11 +220,13 @@ def build_ui(service: ChatService, generators: list[str] | None = None) -> gr.Bl
                        outputs=[chatbot, msg, chat_state, history, answers, sources, cite_dd], show_progress="minimal")
         msg.submit(**turn_io)
         send.click(**turn_io)
-        clear.click(service.clear, None, [chatbot, msg, chat_state, history, answers, sources, cite_dd], queue=False)
+        cleared = [chatbot, msg, chat_state, history, answers, sources, cite_dd]
+        clear.click(service.clear, None, cleared, queue=False)
+        chatbot.clear(service.clear, None, cleared, queue=False)  # the chat's own bin icon
         scroll = "() => { window.pqShow && setTimeout(() => window.pqShow(), 100); }"
-        pick_go.click(service.pick, [pick_box, answers], [sources, cite_dd, doc_dd, doc_view, tabs]).then(
-            None, js=scroll)
-        cite_dd.input(service.show_citation, [cite_dd, answers], [doc_dd, doc_view]).then(None, js=scroll)
+        picked = [sources, cite_dd, doc_dd, doc_view, tabs]
+        pick_go.click(service.pick, [pick_box, answers], picked).then(None, js=scroll)
+        cite_dd.input(service.pick, [cite_dd, answers], picked).then(None, js=scroll)
         doc_dd.input(service.show_document, doc_dd, doc_view)
         docs_tab.select(None, js=scroll)
     return demo
@@ -255,7 +260,8 @@ def load_service(settings: Settings, generator: str) -> ChatService:
             load()
         except PolicyQAError as exc:  # answers fall back to extractive, with a notice
             print(f"policy-qa: warning: {exc}", file=sys.stderr, flush=True)
-    return ChatService(chain, settings, generator)
+    choices = ["extractive", *(["local"] if local_available(settings) else []), "openai"]
+    return ChatService(chain, settings, generator, choices)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,17 +276,14 @@ def main(argv: list[str] | None = None) -> int:
         # the UI's own variables are not Settings fields, which refuse unknown POLICYQA_* names
         settings = Settings.from_env({k: v for k, v in os.environ.items() if k not in UI_ENV},
                                      generator=args.generator)
-        from rag.runtime import local_available, set_threads
+        from rag.runtime import set_threads
 
         set_threads(settings.threads)
         service = load_service(settings, settings.generator)
     except PolicyQAError as exc:
         print(f"policy-qa: error: {exc}", file=sys.stderr)
         return 2
-    choices = ["extractive", *(["local"] if local_available(settings) else []), "openai"]
-    if service.default_generator not in choices:
-        choices.insert(0, service.default_generator)
-    demo = build_ui(service, choices)
+    demo = build_ui(service)
     demo.queue(default_concurrency_limit=2, max_size=32)
     print(f"policy-qa: starting the web server on {args.host}:{args.port}", flush=True)
     demo.launch(server_name=args.host, server_port=args.port, auth=auth, share=False, inbrowser=False,

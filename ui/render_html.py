@@ -35,8 +35,9 @@ def _lines(escaped: str) -> str:
 def cite_links(text: str, valid: Collection[int] | None = None, turn: int = 0) -> str:
     """Escape ``text`` and turn each [n] marker into a link to source card ``#src-n``.
 
-    ``turn`` (the answer's index in the conversation) rides along in ``data-turn`` so a click
-    on an older answer's marker can bring that answer's sources back. Markers outside
+    ``turn`` (the answer's index in the conversation) rides along as class ``pq-turn-<turn>``
+    (the chat's sanitiser keeps classes, not data attributes) so a click on an older answer's
+    marker can bring that answer's sources back. Markers outside
     ``valid`` stay plain text: a link to a source that is not listed would lead nowhere.
     """
 
@@ -44,7 +45,7 @@ def cite_links(text: str, valid: Collection[int] | None = None, turn: int = 0) -
         n = int(m.group(1))
         if valid is not None and n not in valid:
             return m.group(0)
-        return f'<a href="#src-{n}" class="pq-cite" data-turn="{turn}" data-n="{n}">[{n}]</a>'
+        return f'<a href="#src-{n}" class="pq-cite pq-turn-{turn}">[{n}]</a>'
 
     return _lines(MARKER.sub(link, esc(text)))
 
@@ -61,8 +62,8 @@ def error_html(message: str) -> str:
 
 def answer_html(text: str, answer: Answer | None = None, turn: int = 0) -> str:
     """A chat message: the answer with linked markers, then who produced it and in how long."""
-    if answer is None:  # still streaming
-        return f'<div class="pq-answer pq-pending">{cite_links(text, None, turn)} …</div>'
+    if answer is None:  # still streaming: markers stay text until the sources are known
+        return f'<div class="pq-answer pq-pending">{cite_links(text, (), turn)} …</div>'
     lang = answer.language if answer.language in NOT_IN_CORPUS else "en"
     badge = f'<div class="pq-abstain">{esc(NOT_IN_CORPUS[lang])}</div>' if answer.abstained else ""
     body = cite_links(answer.text, {c.n for c in answer.citations}, turn)
@@ -178,7 +179,7 @@ CSS = """
 # Installed once per page: delegated clicks on citation links and source-card buttons.
 # A click on [n] scrolls its source card into view at once, then asks the server (through
 # a hidden textbox and button) for that answer's sources and the cited span in its document.
-JS = """
+JS = r"""
 () => {
   if (window.__pqReady) return;
   window.__pqReady = true;
@@ -217,8 +218,10 @@ JS = """
     const a = t.closest('a.pq-cite');
     if (a) {
       ev.preventDefault(); ev.stopPropagation();
-      window.pqShow(a.dataset.n);
-      pick(a.dataset.turn, a.dataset.n, false);
+      const n = (a.getAttribute('href') || '').replace('#src-', '');
+      const turn = ((a.className.match(/pq-turn-(\d+)/) || [])[1]) || '0';
+      window.pqShow(n);
+      pick(turn, n, false);
       return;
     }
     const c = t.closest('button.pq-copy');
