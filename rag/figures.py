@@ -24,13 +24,14 @@ _EN = re.compile(
     re.IGNORECASE,
 )
 _MARKER = re.compile(r"\[\d{1,2}\]")
+_DATE = re.compile(r"(\d{1,2})月(\d{1,2})日(?:至(\d{1,2})日)?|(\d{1,2})月(?:底|末|份)?")
 
 
 @dataclass(frozen=True)
 class Figure:
     surface: str
     value: float
-    kind: str  # "year", "percent" or "number"
+    kind: str  # "year", "date", "percent" or "number"
     unit: str = ""
     start: int = 0
     end: int = 0
@@ -62,6 +63,11 @@ def extract(text: str) -> list[Figure]:
     norm = _MARKER.sub(lambda m: " " * len(m.group()), normalize_keep_length(text))
     out: list[Figure] = []
     taken: list[tuple[int, int]] = []
+    for m in _DATE.finditer(norm):  # 2月10日至11日: parts of a date, not quantities
+        for g in range(1, 5):
+            if m.group(g):
+                out.append(Figure(m.group(g), float(m.group(g)), "date", "", m.start(g), m.end(g)))
+        taken.append((m.start(), m.end()))
     for m in _ZH_IMPLIED.finditer(norm):
         value = _IMPLIED[m.group("num")] * _MAG_ZH[m.group("mag")]
         out.append(Figure(m.group(), value, "number", m.group("unit") or "", m.start(), m.end()))

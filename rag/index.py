@@ -253,6 +253,10 @@ class HybridIndex:
                 f"index was built with {model.get('name')} (dim {model.get('dim')}), but the embedder is "
                 f"{embedder.name} (dim {embedder.dim}); rebuild with: {REBUILD_CMD}"
             )
+        if cfg.get("pipeline") != pipeline_version():
+            raise IndexMismatchError(
+                f"index was built by another version of the cleaning/chunking code; rebuild with: {REBUILD_CMD}"
+            )
         chunker = cfg.get("chunker", {})
         if (chunk_size is not None and chunker.get("size") != chunk_size) or (
             overlap is not None and chunker.get("overlap_sentences") != overlap

@@ -78,6 +78,7 @@ def make_chain(settings: Settings, generator: str | None = None):  # type: ignor
     return QAChain(
         open_index(settings),
         make_generator(settings, generator),
+        top_k=settings.top_k,
         abstain_threshold=settings.abstain_threshold,
         max_question_chars=settings.max_question_chars,
         time_budget_s=settings.llm_timeout_s,

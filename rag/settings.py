@@ -13,6 +13,8 @@ from rag.errors import ConfigError
 GENERATORS = ("auto", "local", "openai", "extractive")
 LOCAL_MODELS = ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# read where they are used, never stored in settings, printed or written
+SECRET_VARS = ("POLICYQA_OPENAI_API_KEY", "POLICYQA_UI_USER", "POLICYQA_UI_PASSWORD")
 
 
 def _default_cache() -> Path:
@@ -103,7 +105,7 @@ class Settings:
             if key in env and env[key] != "":
                 values[name] = _coerce(name, str(typ), env[key])
         unknown_env = sorted(
-            k for k in env if k.startswith("POLICYQA_") and k[9:].lower() not in types and k != "POLICYQA_OPENAI_API_KEY"
+            k for k in env if k.startswith("POLICYQA_") and k[9:].lower() not in types and k not in SECRET_VARS
         )
         if unknown_env:
             raise ConfigError(

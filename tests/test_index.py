@@ -113,3 +113,13 @@ def test_search_returns_ranked_hits_with_offsets(fake_index: HybridIndex) -> Non
 def test_dense_vectors_are_unit_length(fake_index: HybridIndex) -> None:
     vecs = np.load(fake_index.path / "vectors.npy", allow_pickle=False)
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+
+
+def test_index_from_other_cleaning_code_is_refused(corpus_copy: Path, tmp_path: Path) -> None:
+    build_index(corpus_copy, tmp_path / "ix", FakeEmbedder())
+    live = current_version(tmp_path / "ix")
+    man = json.loads((live / "manifest.json").read_text())
+    man["config"]["pipeline"] = "0" * 12
+    (live / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(IndexMismatchError, match="cleaning/chunking code"):
+        HybridIndex.load(tmp_path / "ix", FakeEmbedder())

@@ -92,7 +92,7 @@ def english_lead(evidence: list[tuple[int, Evidence]], max_figures: int = 6) -> 
         text = ev.text
         year = _year_phrase(text)
         for fig in extract(text):
-            if fig.kind == "year" or len(parts) >= max_figures:
+            if fig.kind in ("year", "date") or len(parts) >= max_figures:
                 continue
             pre, post = _qualifier(text, fig)
             label = _clean_label(_label(text, fig))
@@ -107,6 +107,29 @@ def english_lead(evidence: list[tuple[int, Evidence]], max_figures: int = 6) -> 
         n, ev = evidence[0]
         return f"The closest source passage says: 「{ev.text}」 [{n}]"
     return "The sources give: " + "; ".join(parts) + "."
+
+
+_NUMERIC_Q = re.compile(
+    r"\bhow (many|much|large|big|fast|far|high|long)\b|\bwhat (share|percentage|proportion|rate|number|amount|"
+    r"value|size|scale|targets?|goals?|figures?)\b|\b(percent|percentage|growth|rate|targets?|goals?|figures?|"
+    r"valuation|revenue|output|scale|size)\b|%",
+    re.I,
+)
+
+
+def asks_for_number(question: str) -> bool:
+    """Does an English question ask for a quantity (so a list of figures answers it)?"""
+    return bool(_NUMERIC_Q.search(question))
+
+
+def english_quote(item: tuple[int, Evidence]) -> str:
+    """For who/which/where/when questions: the sentence itself, with English names beside."""
+    from rag.glossary import load_glossary
+
+    n, ev = item
+    names = load_glossary().english_names(ev.text)
+    glossed = "; ".join(f"{zh} = {en}" for zh, en in names[:6])
+    return f"The source says: 「{ev.text}」 [{n}]" + (f" ({glossed})" if glossed else "")
 
 
 class ExtractiveGenerator:
@@ -129,11 +152,16 @@ class ExtractiveGenerator:
             return []
         best = items[0][1].score
         chosen = [items[0]]
+        values = {f.value for f in extract(items[0][1].text) if f.kind != "year"}
         for n, ev in items[1:]:
             if len(chosen) >= self.max_sentences or ev.score < best - self.margin:
                 continue
             if any(normalize(ev.text) == normalize(c.text) for _, c in chosen):
                 continue
+            new = {f.value for f in extract(ev.text) if f.kind != "year"}
+            if values and not new - values:
+                continue  # the same figures again, from another report: adds nothing to read
+            values |= new
             chosen.append((n, ev))
         return chosen
 
@@ -142,7 +170,7 @@ class ExtractiveGenerator:
         if not chosen:
             return
         if request.language == "en":
-            yield english_lead(chosen)
+            yield english_lead(chosen) if asks_for_number(request.question) else english_quote(chosen[0])
             return
         for n, ev in chosen:
             yield to_script(ev.text, request.language) + f"[{n}]"
