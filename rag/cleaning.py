@@ -306,15 +306,17 @@ def clean(raw: str) -> Cleaned:
 
     for unit in _units(raw, lines):
         first = unit.spans[0][0]
-        if out:
+        brk = _newline_before(raw, first)
+        if out and brk >= 0:
             out.append("\n")
-            offs.append(_newline_before(raw, first))
+            offs.append(brk)
         start = len(out)
         prev_end: int | None = None
         for s, e in unit.spans:
-            if prev_end is not None and out and not (_is_cjkish(out[-1]) or _is_cjkish(raw[s])):
+            brk = _newline_between(raw, prev_end, s) if prev_end is not None else -1
+            if brk >= 0 and out and not (_is_cjkish(out[-1]) or _is_cjkish(raw[s])):
                 out.append(" ")
-                offs.append(_newline_between(raw, prev_end, s))  # the line break stands in for the space
+                offs.append(brk)  # the line break stands in for the space
             emit_span(s, e)
             prev_end = e
         if unit.kind == "heading":
@@ -322,11 +324,14 @@ def clean(raw: str) -> Cleaned:
     return Cleaned("".join(out), tuple(offs), tuple(headings))
 
 
+_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits on
+
+
 def _newline_before(raw: str, pos: int) -> int:
-    idx = raw.rfind("\n", 0, pos)
-    return idx if idx >= 0 else pos
+    """The line break just before ``pos``, or -1."""
+    return max(raw.rfind(b, 0, pos) for b in _BREAKS)
 
 
 def _newline_between(raw: str, a: int, b: int) -> int:
-    idx = raw.find("\n", a, b)
-    return idx if idx >= 0 else a
+    found = [i for i in (raw.find(c, a, b) for c in _BREAKS) if i >= 0]
+    return min(found) if found else -1

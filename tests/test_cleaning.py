@@ -19,7 +19,7 @@ def _assert_offsets_exact(raw: str, text: str, offsets: tuple[int, ...]) -> None
     content = [o for ch, o in zip(text, offsets, strict=True) if not ch.isspace()]
     assert len(content) == len(set(content)), "no original character is used twice"
     for ch, off in zip(text, offsets, strict=True):
-        assert raw[off] == ch or (ch == " " and raw[off].isspace()), (ch, off, raw[off])
+        assert raw[off] == ch or (ch.isspace() and raw[off].isspace()), (ch, off, raw[off])
 
 
 @pytest.mark.parametrize("doc_id", [HK, YC, ZJ, TK, SR])
