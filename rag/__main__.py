@@ -1,4 +1,4 @@
-"""Command line: ``python -m rag index | search | ask | eval | stats``.
+"""Command line: ``python -m rag index | search | ask | eval | targets | stats``.
 
 Every user-facing failure is printed as one line on stderr with a non-zero exit code.
 """
@@ -54,9 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no answers)")
     pe.add_argument("--generator", choices=GENERATOR_CHOICES)
     pe.add_argument("--calibrate", action="store_true", help="print abstention threshold candidates")
+    pe.add_argument("--targets", type=Path, help="score the targets table against this gold JSONL instead")
     pe.add_argument("--limit", type=int, help="only the first N questions")
     pe.add_argument("-k", type=_positive_k, default=5)
     pe.add_argument("--index", type=Path)
+
+    pg = sub.add_parser("targets", help="the numeric targets and reported figures the corpus states")
+    pg.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    pg.add_argument("--scope", help="e.g. Shenzhen, Beijing, China")
+    pg.add_argument("--year", help="e.g. 2026")
+    pg.add_argument("--kind", help="target or statistic")
+    pg.add_argument("--index", type=Path)
 
     pt = sub.add_parser("stats", help="index statistics")
     pt.add_argument("--index", type=Path)
@@ -138,6 +146,13 @@ def cmd_eval(args: argparse.Namespace, settings) -> int:  # type: ignore[no-unty
     )
     from rag.runtime import make_chain, open_index
 
+    if args.targets:
+        from rag.targets_eval import score
+
+        index = open_index(settings)
+        result = score(index.targets, args.targets)
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return 0
     questions = load_questions(args.questions)
     if args.limit is not None:
         if args.limit < 1:
@@ -183,6 +198,15 @@ def cmd_ask(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyp
     return 0
 
 
+def cmd_targets(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+    from rag.runtime import open_index
+    from rag.targets import filter_rows, format_rows
+
+    rows = filter_rows(open_index(settings).targets, scope=args.scope, year=args.year, kind=args.kind)
+    print(format_rows(rows, args.format), end="")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
     from rag.runtime import open_index
 
@@ -190,7 +214,10 @@ def cmd_stats(args: argparse.Namespace, settings) -> int:  # type: ignore[no-unt
     return 0
 
 
-COMMANDS = {"index": cmd_index, "search": cmd_search, "ask": cmd_ask, "eval": cmd_eval, "stats": cmd_stats}
+COMMANDS = {
+    "index": cmd_index, "search": cmd_search, "ask": cmd_ask, "eval": cmd_eval, "targets": cmd_targets,
+    "stats": cmd_stats,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

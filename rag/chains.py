@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from rag.errors import GeneratorError
+from rag.errors import GeneratorError, PolicyQAError
 from rag.evidence import missing_focus, select_evidence
 from rag.generators.base import NOT_IN_CORPUS, AnswerGenerator
 from rag.generators.extractive import ExtractiveGenerator
@@ -164,6 +164,11 @@ class QAChain:
         """Yield text pieces as they are generated, then the final ``Answer``."""
         t_start = time.perf_counter()
         turn: Turn = self.prepare.invoke(Turn(question=question, history=tuple(history), language=language or ""))
+        table = self._from_table(turn, t_start)
+        if table is not None:
+            yield table.text
+            yield table
+            return
         if turn.support < self.abstain_threshold or not turn.evidence:
             yield self._abstain(turn, t_start)
             return
@@ -234,6 +239,38 @@ class QAChain:
     def _finish(self, turn: Turn) -> Answer:
         return self.ask(turn.question, turn.history, turn.language or None)
 
+    def _from_table(self, turn: Turn, t_start: float) -> Answer | None:
+        """ "What are Shenzhen's targets for 2027?": one line and one citation per table row."""
+        from rag.targets import answer_from_table
+
+        try:
+            rows = answer_from_table(turn.query, self.index.targets)
+        except PolicyQAError:
+            return None  # an index built without a table still answers from passages
+        if not rows or len(rows) > 15:
+            return None
+        citations, parts = [], []
+        for n, row in enumerate(rows, 1):
+            doc = self.index.docs[row.doc_id]
+            citations.append(Citation(
+                n=n, doc_id=row.doc_id, title=doc.meta.title, publisher=doc.meta.publisher,
+                published=doc.meta.published, chunk_id="", start=row.start, end=row.end, quote=row.quote,
+            ))
+            parts.append(table_line(row, turn.language, n))
+        sep = "; " if turn.language == "en" else "；"
+        lead = {"en": "From the targets table: ", "zh-Hans": "目标一览：", "zh-Hant": "目標一覽："}[turn.language]
+        text = lead + sep.join(parts) + ("." if turn.language == "en" else "。")
+        if turn.language != "en":
+            text = to_script(text, turn.language)
+        check = verify(text, citations)
+        if not check.ok:
+            return None
+        return Answer(
+            question=turn.question, text=text, citations=tuple(citations), abstained=False, language=turn.language,
+            generator="targets-table", verification=check, hits=turn.hits,
+            timings={**turn.timings, "total_ms": _ms(t_start)}, support=turn.support,
+        )
+
     @staticmethod
     def _display(piece: str, language: str) -> str:
         return to_script(piece, language) if language in ("zh-Hans", "zh-Hant") else piece
@@ -280,6 +317,30 @@ class QAChain:
             chunk_id=ev.chunk_id, start=raw_start, end=raw_end, quote=ev.text,
             passage=chunk.text if chunk else "",
         )
+
+
+def table_line(row, language: str, n: int) -> str:  # type: ignore[no-untyped-def]
+    """One target row as a clause: metric, qualifier, value, year, plan and its marker."""
+    from rag.figures import Figure
+    from rag.generators.extractive import english_number
+
+    plan = row.plan.strip("《》") if row.plan else ""
+    if language == "en":
+        fig = Figure(row.value_text, row.value, "percent" if row.unit == "%" else "number", row.unit)
+        metric = row.metric_en or f"「{row.metric}」"
+        qual = QUALIFIERS_EN.get(row.qualifier, "")
+        src = f" (《{plan}》)" if plan else ""
+        return f"{metric}: {qual + ' ' if qual else ''}{english_number(fig)} by {row.year}{src} [{n}]"
+    src = f"（《{plan}》）" if plan else ""
+    qual = "" if row.qualifier in row.value_text else row.qualifier
+    before, after = ("", qual) if qual in ("以上", "余", "餘", "多") else (qual, "")
+    return f"{row.year}年{row.metric}{before}{row.value_text}{after}{src}[{n}]"
+
+
+QUALIFIERS_EN = {"超": "more than", "超过": "more than", "超過": "more than", "以上": "at least", "不少于": "at least",
+                 "不少於": "at least", "力争": "aiming for", "力爭": "aiming for", "突破": "over", "达": "reaching",
+                 "達": "reaching", "达到": "reaching", "達到": "reaching", "约": "about", "約": "about", "余": "over",
+                 "餘": "over", "累计": "a cumulative", "累計": "a cumulative"}
 
 
 def _ms(t0: float) -> float:

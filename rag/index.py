@@ -79,7 +79,8 @@ def _hash_dict(d: dict) -> str:
 def pipeline_version() -> str:
     """Hash of the code that turns files into chunks: changing it makes the index stale."""
     h = hashlib.sha256()
-    for name in ("cleaning.py", "chunking.py", "corpus.py", "textnorm.py", "bm25.py"):
+    for name in ("cleaning.py", "chunking.py", "corpus.py", "textnorm.py", "bm25.py", "figures.py", "targets.py",
+                 "targets_parse.py"):
         h.update((Path(__file__).parent / name).read_bytes())
     return h.hexdigest()[:12]
 
@@ -165,6 +166,9 @@ def build_index(
     FaissStore.build(vectors).save(tmp / "dense.faiss")
     np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
     bm25.save(tmp)
+    from rag.targets import extract_targets, save_targets
+
+    save_targets(extract_targets(docs), tmp)
     with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
         for c in chunks:
             fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
@@ -231,6 +235,7 @@ class HybridIndex:
         self.bm25 = bm25
         self.embedder = embedder
         self.rrf_k = rrf_k
+        self._targets: list | None = None
 
     @classmethod
     def load(cls, index_dir: Path, embedder: Embedder, *, chunk_size: int | None = None,
@@ -317,6 +322,15 @@ class HybridIndex:
             for group in load_glossary().expand_groups(query):
                 tokens.extend(t for term in group for t in tokenize(term))
         return tokens
+
+    @property
+    def targets(self) -> list:
+        """The targets and figures table built with this index (loaded on first use)."""
+        if self._targets is None:
+            from rag.targets import load_targets
+
+            self._targets = load_targets(self.path)
+        return self._targets
 
     def stats(self) -> dict:
         by_doc: dict[str, int] = {}

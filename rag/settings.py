@@ -42,7 +42,7 @@ class Settings:
     llm_timeout_s: float = 60.0
     max_question_chars: int = 1000
     # least evidence support to answer rather than abstain (calibrated: `python -m rag eval --calibrate`)
-    abstain_threshold: float = 0.12
+    abstain_threshold: float = 0.10
     threads: int = 2
 
     def __post_init__(self) -> None:

@@ -148,3 +148,12 @@ def test_english_question_answered_in_chinese_falls_back(fake_index: HybridIndex
     chain, _ = chain_with(fake_index, "到2026年深圳人工智能企業數量超3000家[1]。")
     a = chain.ask("Under the AI pioneer city action plan, how many AI companies should Shenzhen have by 2026?")
     assert a.generator == "extractive" and a.text.startswith("The sources give") and "wrong language" in a.notice
+
+
+def test_targets_question_is_answered_from_the_table_one_citation_per_row(fake_index: HybridIndex) -> None:
+    chain = QAChain(fake_index, ExtractiveGenerator(), abstain_threshold=0.12)
+    for question in ("What are Shenzhen's targets for 2027?", "深圳2027年的目標有哪些？"):
+        a = chain.ask(question)
+        assert a.generator == "targets-table" and a.verification.ok
+        assert len(a.citations) >= 5 and [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
+        assert "1200" in a.text and all(c.quote for c in a.citations)

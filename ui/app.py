@@ -29,6 +29,7 @@ from rag.errors import ConfigError, PolicyQAError  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.types import Answer  # noqa: E402
 from ui import render_html as R  # noqa: E402
+from ui import targets_tab  # noqa: E402
 
 log = logging.getLogger("policyqa.ui")
 UI_ENV = ("POLICYQA_UI_USER", "POLICYQA_UI_PASSWORD")
@@ -172,6 +173,13 @@ class ChatService:
                 gr.update(choices=self.cite_choices(answer, turn), value=f"{turn}:{c.n}"),
                 gr.update(value=c.doc_id), R.document_html(self.docs.get(c.doc_id), (c.start, c.end)), tabs)
 
+    def targets(self) -> list:
+        """The index's targets table, or none when the index was built without one."""
+        try:
+            return list(self.chain.index.targets)
+        except PolicyQAError:
+            return []
+
     def show_document(self, doc_id: str) -> str:
         return R.document_html(self.docs.get(doc_id))
 
@@ -213,6 +221,8 @@ def build_ui(service: ChatService) -> gr.Blocks:
                     doc_dd = gr.Dropdown(doc_choices, value=None, label="Document", elem_id="pq-doc-select")
                     cite_dd = gr.Dropdown([], value=None, label="Cited span of an answer", elem_id="pq-cite-select")
                 doc_view = gr.HTML(R.document_html(None), elem_id="pq-doc-view")
+            with gr.Tab("Targets", id="targets"):
+                targets_tab.build(service.targets(), service.docs)
         pick_box = gr.Textbox(elem_id="pq-pick", elem_classes="pq-hidden", show_label=False, container=False)
         pick_go = gr.Button("pick", elem_id="pq-go", elem_classes="pq-hidden")
 

@@ -234,3 +234,23 @@ def test_screenshot(page) -> None:  # type: ignore[no-untyped-def]
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 20_000
+
+
+def test_targets_tab_filters_and_opens_the_source(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("tab", name="Targets").click()
+    grid = page.locator("#pq-t-grid")
+    grid.wait_for(state="visible")
+    assert "3000家" in grid.inner_text()
+    year = page.locator("#pq-t-year input")
+    year.click()
+    page.get_by_role("option", name="2027", exact=True).click()
+    page.wait_for_function(
+        "!document.querySelector('#pq-t-grid').innerText.includes('3000家')", timeout=20_000
+    )
+    text = grid.inner_text()
+    assert "1200家" in text and "80家" in text
+    grid.get_by_text("1200家").first.click()
+    mark = page.locator("#pq-t-source mark")
+    mark.wait_for(state="visible", timeout=20_000)
+    assert "1200家" in mark.inner_text()
+    page.screenshot(path=str(PROJECT_ROOT / "docs" / "screenshot-targets.png"))
