@@ -72,6 +72,7 @@ run: index
 	$(PY) ui/app.py --host 127.0.0.1 --port $${PORT:-7860}
 
 test: setup $(VENV)/.stamp-browser
+	$(VENV)/bin/ruff check rag ui tests bench
 	$(PY) -m pytest
 
 lint: setup

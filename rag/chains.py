@@ -23,7 +23,7 @@ from rag.generators.base import NOT_IN_CORPUS, AnswerGenerator
 from rag.generators.extractive import ExtractiveGenerator
 from rag.guard import clean_question
 from rag.index import HybridIndex
-from rag.textnorm import cjk_count, detect_language, to_script
+from rag.textnorm import answer_language, cjk_count, detect_language, to_script
 from rag.types import Answer, Citation, Evidence, GenerationRequest, Hit, Verification
 from rag.verify import verify
 
@@ -45,7 +45,6 @@ _ANAPHORA = re.compile(
     r"\b(that|this|it|they|them|those|these|its|their|same|then)\b|^(这|這|那|其|它|该|該|上述|同期|此)", re.I
 )
 _MARKER = re.compile(r"\[(\d{1,2})\]")
-_QUOTED = re.compile(r"「[^」]*」|“[^”]*”|\[\d+\]|\([^)]*\)|（[^）]*）")
 
 
 @dataclass(frozen=True)
@@ -164,6 +163,10 @@ class QAChain:
         """Yield text pieces as they are generated, then the final ``Answer``."""
         t_start = time.perf_counter()
         turn: Turn = self.prepare.invoke(Turn(question=question, history=tuple(history), language=language or ""))
+        yield from self._generate(turn, t_start)
+
+    def _generate(self, turn: Turn, t_start: float) -> Iterator[str | Answer]:
+        """From a prepared turn: the table, an abstention, or a generated and verified answer."""
         table = self._from_table(turn, t_start)
         if table is not None:
             yield table.text
@@ -203,7 +206,7 @@ class QAChain:
             text, notice, used = "", FALLBACK_NOTICE["unsure"], self.fallback
         elif used is not self.fallback and degenerate(text, turn.question):
             text, notice, used = "", FALLBACK_NOTICE["degenerate"], self.fallback
-        elif used is not self.fallback and turn.language == "en" and detect_language(_QUOTED.sub(" ", text)) != "en":
+        elif used is not self.fallback and turn.language == "en" and answer_language(text) != "en":
             text, notice, used = "", FALLBACK_NOTICE["language"], self.fallback
         if used is self.fallback:
             text = "".join(self.fallback.generate(request))
@@ -237,7 +240,10 @@ class QAChain:
         return final
 
     def _finish(self, turn: Turn) -> Answer:
-        return self.ask(turn.question, turn.history, turn.language or None)
+        items = list(self._generate(turn, time.perf_counter()))
+        final = items[-1]
+        assert isinstance(final, Answer)
+        return final
 
     def _from_table(self, turn: Turn, t_start: float) -> Answer | None:
         """ "What are Shenzhen's targets for 2027?": one line and one citation per table row."""

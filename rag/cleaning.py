@@ -80,7 +80,7 @@ def _ends_sentence(raw: str, end: int) -> bool:
     if last in TERMINAL:
         return True
     if last in _CLOSERS:
-        return end >= 2 and (raw[end - 2] in TERMINAL or raw[end - 2] in _CLOSERS and _ends_sentence(raw, end - 1))
+        return end >= 2 and (raw[end - 2] in TERMINAL or (raw[end - 2] in _CLOSERS and _ends_sentence(raw, end - 1)))
     return False
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import PolicyQAError
-from rag.textnorm import detect_language, normalize
+from rag.textnorm import answer_language, detect_language, normalize
 from rag.types import Answer, Hit
 
 _WS = re.compile(r"\s+")
@@ -147,14 +147,6 @@ def format_metrics(metrics: dict[str, dict[str, float]]) -> str:
     if lat:
         lines.append(f"\nretrieval latency: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms over {int(lat['n'])} queries")
     return "\n".join(lines)
-
-
-_QUOTED = re.compile(r"「[^」]*」|“[^”]*”|\[\d+\]")
-
-
-def answer_language(text: str) -> str:
-    """The language of an answer, ignoring quoted Chinese and citation markers."""
-    return detect_language(_QUOTED.sub(" ", text))
 
 
 @dataclass

@@ -9,6 +9,7 @@ supported by a sentence about Shenzhen's 2026 target, and a term the corpus neve
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -110,7 +111,7 @@ def coverage(terms: list[Term], text_norm: str) -> float:
     side ("人工智能" + "企业" as 人工智能企业) count a second time, so a sentence about the asked
     quantity beats one that merely mentions its words."""
     words = [t for t in terms if t.kind == "word"]
-    pairs = list(zip(words, words[1:], strict=False))
+    pairs = list(itertools.pairwise(words))
     total = sum(t.weight for t in terms) + sum(0.5 * (a.weight + b.weight) for a, b in pairs)
     if total <= 0:
         return 0.0

@@ -83,6 +83,14 @@ def detect_language(text: str) -> str:
     return "zh-Hant" if trad_chars > simp_chars else "zh-Hans"
 
 
+_QUOTED = re.compile(r"「[^」]*」|“[^”]*”|\[\d+\]|\([^)]*\)|（[^）]*）")
+
+
+def answer_language(text: str) -> str:
+    """The language of an answer, ignoring quoted Chinese, bracketed names and citation markers."""
+    return detect_language(_QUOTED.sub(" ", text))
+
+
 def foreign_script(text: str) -> str | None:
     """Name the script if the text is Japanese (kana) or Korean (hangul), else None."""
     if _KANA.search(text):

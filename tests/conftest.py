@@ -10,15 +10,15 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from rag.corpus import load_corpus  # noqa: E402
-from rag.embeddings import FakeEmbedder  # noqa: E402
-from rag.index import HybridIndex, build_index  # noqa: E402
-from rag.settings import PROJECT_ROOT, Settings  # noqa: E402
-from rag.types import Document  # noqa: E402
+from rag.corpus import load_corpus
+from rag.embeddings import FakeEmbedder
+from rag.index import HybridIndex, build_index
+from rag.settings import PROJECT_ROOT, Settings
+from rag.types import Document
 
 CORPUS = PROJECT_ROOT / "docs_corpus"
 

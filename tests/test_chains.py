@@ -157,3 +157,15 @@ def test_targets_question_is_answered_from_the_table_one_citation_per_row(fake_i
         assert a.generator == "targets-table" and a.verification.ok
         assert len(a.citations) >= 5 and [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
         assert ("1,200" in a.text or "1200" in a.text) and all(c.quote for c in a.citations)
+
+
+def test_the_whole_chain_is_one_lcel_runnable(fake_index: HybridIndex) -> None:
+    from langchain_core.runnables import Runnable
+
+    from rag.chains import Turn
+
+    chain, fake = chain_with(fake_index, "超3000家[1]。")
+    runnable = chain.as_runnable()
+    assert isinstance(runnable, Runnable)
+    a = runnable.invoke(Turn(question=Q_2026))
+    assert "3000" in a.text and a.citations and len(fake.received) == 1

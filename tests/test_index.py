@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -101,7 +102,7 @@ def test_crash_during_rebuild_leaves_the_previous_index_intact(corpus_copy: Path
 def test_search_returns_ranked_hits_with_offsets(fake_index: HybridIndex) -> None:
     hits = fake_index.search("人工智能終端產品產量突破1.5億台", 5)
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
-    assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(hits))
     top = hits[0].chunk
     assert "1.5億" in top.text
     doc = fake_index.docs[top.doc_id]
