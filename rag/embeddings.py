@@ -85,6 +85,9 @@ class E5Embedder:
         prefixed = [f"{kind}: {t}" for t in texts]
         import torch
 
+        # one short query: a single thread is faster than two that sleep between ops (OMP
+        # passive wait, needed so an idle pool does not spin against the LLM); batches use all
+        torch.set_num_threads(1 if len(texts) == 1 else self.threads)
         with torch.inference_mode():
             vecs = model.encode(
                 prefixed,
