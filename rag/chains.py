@@ -10,7 +10,9 @@ extractive fallback). ``QAChain.ask`` returns just the ``Answer``.
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -59,6 +61,34 @@ class Turn:
     evidence: tuple[Evidence, ...] = ()
     support: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def within(pieces: Iterator[str], budget_s: float) -> Iterator[str]:
+    """Yield from ``pieces`` but raise TimeoutError once ``budget_s`` has passed, even while the
+    source is blocked (a hung server, a stuck native call): it is read on a worker thread."""
+    out: queue.Queue = queue.Queue()
+    done = object()
+
+    def pump() -> None:
+        try:
+            for piece in pieces:
+                out.put(piece)
+            out.put(done)
+        except BaseException as exc:  # handed over to the reading side
+            out.put(exc)
+
+    threading.Thread(target=pump, daemon=True, name="policyqa-generate").start()
+    deadline = time.monotonic() + budget_s
+    while True:
+        try:
+            item = out.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise TimeoutError from None
+        if item is done:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
 
 
 def degenerate(text: str, question: str) -> bool:
@@ -181,7 +211,7 @@ class QAChain:
         first_token: float | None = None
         flushed = 0  # how much of `text` has been streamed out
         try:
-            for piece in self.generator.generate(request):
+            for piece in within(self.generator.generate(request), self.time_budget_s):
                 if first_token is None:
                     first_token = _ms(t_gen)
                 text += piece
@@ -190,8 +220,6 @@ class QAChain:
                 if len(head) >= len(NOT_IN_CORPUS) and not head.startswith(NOT_IN_CORPUS):
                     yield self._display(text[flushed:], turn.language)
                     flushed = len(text)
-                if time.perf_counter() - t_gen > self.time_budget_s:
-                    raise TimeoutError
         except TimeoutError:
             text, notice, used = "", FALLBACK_NOTICE["timeout"], self.fallback
         except GeneratorError as exc:

@@ -169,3 +169,24 @@ def test_the_whole_chain_is_one_lcel_runnable(fake_index: HybridIndex) -> None:
     assert isinstance(runnable, Runnable)
     a = runnable.invoke(Turn(question=Q_2026))
     assert "3000" in a.text and a.citations and len(fake.received) == 1
+
+
+class _Hung:
+    name = "hung"
+
+    def generate(self, request):  # type: ignore[no-untyped-def]
+        import time
+
+        yield "到2026年"
+        time.sleep(30)  # a backend that stops answering mid-stream
+        yield "超5000家[1]"
+
+
+def test_a_hung_backend_yields_the_extractive_answer_within_the_budget(fake_index: HybridIndex) -> None:
+    import time
+
+    chain = QAChain(fake_index, _Hung(), abstain_threshold=0.12, time_budget_s=1.0)
+    t0 = time.perf_counter()
+    a = chain.ask(Q_2026)
+    assert time.perf_counter() - t0 < 5
+    assert a.generator == "extractive" and "too long" in a.notice and "3000" in a.text
