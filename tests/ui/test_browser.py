@@ -29,6 +29,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot-chat.png"
 START_TIMEOUT_S = 240
 ANSWER_TIMEOUT_MS = 90_000
+def NET_LOG(tmp: Path) -> Path:
+    return tmp / "blocked-connections.log"
+
+
 ANSWERS = "#pq-chat .pq-answer .pq-meta, #pq-chat .pq-error"  # one per finished turn
 
 
@@ -72,6 +76,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, ui_corpus: Path) -> Iterato
     assert built.returncode == 0, built.stderr[-3000:]
     print(f"\n[ui timing] index build (real e5): {time.perf_counter() - t0:.1f} s")
     port, log = _free_port(), tmp / "app.log"
+    # the app runs with every connection but localhost refused and logged: it must need none
+    offline = PROJECT_ROOT / "tests" / "resources" / "offline"
+    env.update(PYTHONPATH=os.pathsep.join([str(offline), str(PROJECT_ROOT)]), NET_BLOCK_LOG=str(NET_LOG(tmp)))
     t0 = time.perf_counter()
     with open(log, "w") as fh:
         proc = subprocess.Popen([sys.executable, "ui/app.py", "--generator", "extractive", "--port", str(port)],
@@ -81,6 +88,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, ui_corpus: Path) -> Iterato
         _wait_ready(url, proc, log)
         print(f"[ui timing] app start to ready: {time.perf_counter() - t0:.1f} s")
         yield url
+        blocked = NET_LOG(tmp)
+        assert not blocked.exists() or not blocked.read_text().strip(), f"app tried the network: {blocked.read_text()}"
     finally:
         proc.terminate()
         try:
