@@ -204,6 +204,12 @@ def cmd_targets(args: argparse.Namespace, settings) -> int:  # type: ignore[no-u
 
     rows = filter_rows(open_index(settings).targets, scope=args.scope, year=args.year, kind=args.kind)
     print(format_rows(rows, args.format), end="")
+    if args.format == "table":
+        from rag.targets import conflicts
+
+        for c in conflicts(rows):
+            values = "; ".join(f"{r.value_text} ({r.doc_id}, as of {r.as_of})" for r in c.rows)
+            print(f"\nconflict: {c.scope} {c.year} {c.kind} {c.rows[0].metric}: {values}")
     return 0
 
 

@@ -10,16 +10,20 @@ from pathlib import Path
 import gradio as gr
 
 from rag.errors import PolicyQAError
-from rag.targets import TargetRow, filter_rows, format_rows
+from rag.targets import TargetRow, conflicts, filter_rows, format_rows
 from rag.types import Document
 from ui import render_html as R
 
 ALL = "All"
-COLUMNS = ["scope", "kind", "year", "metric", "English", "as written", "qualifier", "plan / source", "doc_id"]
+COLUMNS = ["scope", "kind", "year", "metric", "English", "as written", "qualifier", "plan / source", "doc_id",
+           "sources disagree"]
 
 
 def table(rows: list[TargetRow]) -> list[list[object]]:
-    return [[r.scope, r.kind, r.year, r.metric, r.metric_en, r.value_text, r.qualifier, r.plan, r.doc_id] for r in rows]
+    """Grid rows; a row whose quantity another source gives differently for the same date is flagged."""
+    clashing = {id(r) for c in conflicts(rows) for r in c.rows}
+    return [[r.scope, r.kind, r.year, r.metric, r.metric_en, r.value_text, r.qualifier, r.plan, r.doc_id,
+             "⚠ yes" if id(r) in clashing else ""] for r in rows]
 
 
 def select(rows: list[TargetRow], scope: str, year: str, kind: str) -> list[TargetRow]:
