@@ -47,6 +47,12 @@ _ANAPHORA = re.compile(
     r"\b(that|this|it|they|them|those|these|its|their|same|then)\b|^(这|這|那|其|它|该|該|上述|同期|此)", re.I
 )
 _MARKER = re.compile(r"\[(\d{1,2})\]")
+# "What are Shenzhen's targets for 2027?", "深圳2027年的目標有哪些？": asks for the list
+_LIST_TARGETS = re.compile(
+    r"\b(what|which|list)\b[^?]*\b(targets|goals)\b|\b(targets|goals) (for|of|in)\b|"
+    r"(目标|目標|指标|指標)(有|是)?(哪些|什么|甚麼|什麼)|(哪些|什么|甚麼|什麼)(目标|目標|指标|指標)",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -277,6 +283,8 @@ class QAChain:
         """ "What are Shenzhen's targets for 2027?": one line and one citation per table row."""
         from rag.targets import answer_from_table
 
+        if not _LIST_TARGETS.search(turn.query):
+            return None  # a question about one figure is better answered by its own sentence
         try:
             rows = answer_from_table(turn.query, self.index.targets)
         except PolicyQAError:
@@ -311,8 +319,12 @@ class QAChain:
 
     def _request(self, turn: Turn) -> GenerationRequest:
         titles = tuple(self.index.docs[e.doc_id].meta.title for e in turn.evidence)
-        return GenerationRequest(question=turn.question, language=turn.language, evidence=turn.evidence,
-                                 titles=titles, history=turn.history)
+        contexts = []
+        for e in turn.evidence:
+            before = self.index.docs[e.doc_id].text[max(0, e.start - 400) : e.start]
+            contexts.append(before)  # the title a sentence belongs to may open the paragraph before
+        return GenerationRequest(question=turn.query, language=turn.language, evidence=turn.evidence,
+                                 titles=titles, history=turn.history, contexts=tuple(contexts))
 
     def _abstain(self, turn: Turn, t_start: float) -> Answer:
         return Answer(

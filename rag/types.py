@@ -147,3 +147,4 @@ class GenerationRequest:
     titles: tuple[str, ...] = ()  # title of each evidence item's document
     history: tuple[dict, ...] = ()
     strict: bool = False  # set on the retry after an unsupported figure
+    contexts: tuple[str, ...] = ()  # the text just before each evidence sentence (same paragraph)

@@ -81,7 +81,7 @@ def _clean_label(label: str) -> str:
     return re.sub(r"^(年|月|日|底|全市|全县|全省|深圳|深圳市)+", "", label)
 
 
-def english_lead(evidence: list[tuple[int, Evidence]], max_figures: int = 6) -> str:
+def english_lead(evidence: list[tuple[int, Evidence]], max_figures: int = 10) -> str:
     """A sentence of figures with qualifiers, labels and citation markers."""
     from rag.glossary import load_glossary
 
@@ -132,6 +132,23 @@ def english_quote(item: tuple[int, Evidence]) -> str:
     return f"The source says: 「{ev.text}」 [{n}]" + (f" ({glossed})" if glossed else "")
 
 
+_WHICH_DOC = re.compile(
+    r"\b(which|what)\b[^?]*\b(plan|document|policy|report|programme|program|white paper)\b|"
+    r"哪份|哪一份|哪个|哪個|哪项|哪項|出自|什么文件|甚麼文件|什麼文件|哪部",
+    re.I,
+)
+_TITLE = re.compile(r"《[^》]{4,80}》")
+
+
+def named_document(request: GenerationRequest, n: int) -> str:
+    """The 《title》 a sentence belongs to: in it, or earlier in its paragraph ("计划明确:..." after
+    "《深圳市...行动计划》提出...")."""
+    ev = request.evidence[n - 1]
+    context = request.contexts[n - 1] if n - 1 < len(request.contexts) else ""
+    titles = _TITLE.findall(ev.text) or _TITLE.findall(context)
+    return titles[0] if titles and _TITLE.findall(ev.text) else (titles[-1] if titles else "")
+
+
 class ExtractiveGenerator:
     """Answers with the evidence itself; never invents text beyond labels and qualifiers."""
 
@@ -169,6 +186,9 @@ class ExtractiveGenerator:
         chosen = self.choose(request)
         if not chosen:
             return
+        plan = named_document(request, chosen[0][0]) if _WHICH_DOC.search(request.question) else ""
+        if plan:
+            yield (f"{plan} [{chosen[0][0]}]: " if request.language == "en" else f"{to_script(plan, request.language)}：")
         if request.language == "en":
             yield english_lead(chosen) if asks_for_number(request.question) else english_quote(chosen[0])
             return
