@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"policy-qa: error: {exc}", file=sys.stderr)
         return 2
     demo = build_ui(service)
-    demo.queue(default_concurrency_limit=2, max_size=32)
+    demo.queue(default_concurrency_limit=2, max_size=256)
     print(f"policy-qa: starting the web server on {args.host}:{args.port}", flush=True)
     demo.launch(server_name=args.host, server_port=args.port, auth=auth, share=False, inbrowser=False,
                 ssr_mode=False, show_error=False, footer_links=[], css=R.CSS, js=R.JS, mcp_server=False)
