@@ -145,8 +145,12 @@ def named_document(request: GenerationRequest, n: int) -> str:
     "《深圳市...行动计划》提出...")."""
     ev = request.evidence[n - 1]
     context = request.contexts[n - 1] if n - 1 < len(request.contexts) else ""
-    titles = _TITLE.findall(ev.text) or _TITLE.findall(context)
-    return titles[0] if titles and _TITLE.findall(ev.text) else (titles[-1] if titles else "")
+    own = _TITLE.findall(ev.text)
+    if own:
+        return own[0]
+    around = _TITLE.findall(context)
+    # a title from outside the cited sentence loses its dates: every figure shown must be in a quote
+    return re.sub(r"[(（][^)）]*\d[^)）]*[)）]", "", around[-1]) if around else ""
 
 
 class ExtractiveGenerator:
