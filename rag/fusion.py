@@ -1,7 +1,9 @@
-"""Reciprocal-rank fusion of dense and BM25 rankings, weighted by the query's language.
+"""Reciprocal-rank fusion of dense and BM25 rankings, with weights per query language.
 
-BM25 runs on Chinese tokens: for an English question only names and figures ("DeepSeek",
-"3000") can match, so its vote counts for less there (weights measured, see README).
+English questions reach BM25 through the glossary's Chinese terms (``HybridIndex.sparse_tokens``).
+Measured on eval/questions.jsonl (English, hit@5 0.91 throughout): BM25 weight 0.3 / 0.6 / 1.0
+gave hit@1 0.71 / 0.76 / 0.82 with one glossary term per phrase; with all alternatives, 1.0 gave
+0.88 and 1.5 gave 0.91. Equal weights are kept: nearly the best, and nothing tuned to the set.
 """
 
 from __future__ import annotations
