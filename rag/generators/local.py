@@ -9,6 +9,7 @@ is fixed to ChatML, never the Jinja template inside the file (untrusted, and not
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -24,6 +25,18 @@ CHAT_FORMAT = "chatml"
 
 _LOAD_LOCK = threading.Lock()
 _MODELS: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free models while llama.cpp is still loaded: left to __del__ at interpreter teardown,
+    its cleanup runs after the library's functions are gone and prints a traceback."""
+    while _MODELS:
+        _, (llm, _lock) = _MODELS.popitem()
+        try:
+            llm.close()
+        except Exception:  # best effort on the way out
+            pass
 
 
 def _import_llama() -> Any:

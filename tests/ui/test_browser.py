@@ -116,8 +116,10 @@ def page(browser, server: str) -> Iterator:  # type: ignore[no-untyped-def]
     # only the app itself may be reached: anything else would be a leak (or a hang offline)
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server) else route.abort())
     pg = context.new_page()
+    t0 = time.perf_counter()
     pg.goto(server)
     pg.wait_for_function("window.__pqReady === true", timeout=60_000)
+    print(f"[ui timing] page interactive {time.perf_counter() - t0:.2f} s after opening it")
     yield pg
     context.close()
 
