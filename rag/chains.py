@@ -100,8 +100,8 @@ def within(pieces: Iterator[str], budget_s: float) -> Iterator[str]:
 def degenerate(text: str, question: str) -> bool:
     """An answer with no content of its own: only markers, or the question repeated back."""
     body = re.sub(r"\[\d{1,2}\]|[\s\W_]+", "", text)
-    if len(body) < 2:
-        return True
+    if len(body) < 4 or not re.search(r"[A-Za-z\u4e00-\u9fff]", body):
+        return True  # "[1]", "10 [1]": a bare number says nothing about what it counts
     q = re.sub(r"[\s\W_]+", "", question)
     return bool(q) and (body in q or q in body) and len(body) <= len(q) + 4
 

@@ -54,7 +54,7 @@ def test_model_abstaining_on_well_supported_evidence_shows_the_evidence(fake_ind
     assert not a.abstained and a.generator == "extractive" and a.notice and "3000" in a.text
 
 
-@pytest.mark.parametrize("reply", ["[1]", "[1] [2]", Q_2026 + " [1]"])
+@pytest.mark.parametrize("reply", ["[1]", "[1] [2]", "10 [1]", Q_2026 + " [1]"])
 def test_empty_or_echoed_model_reply_falls_back(fake_index: HybridIndex, reply: str) -> None:
     chain, _ = chain_with(fake_index, reply)
     a = chain.ask(Q_2026)
