@@ -31,10 +31,6 @@ class Question:
     history: tuple[dict, ...] = ()
     tags: tuple[str, ...] = ()
 
-    @property
-    def has_gold(self) -> bool:
-        return self.answerable is not None
-
 
 def squash(text: str) -> str:
     return _WS.sub("", normalize(text)).lower()

@@ -12,11 +12,11 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rag.bm25 import BM25, STOPWORDS, _jieba
 from rag.chunking import split_sentences
 from rag.figures import extract
+from rag.glossary import load_glossary
 from rag.textnorm import normalize
 from rag.types import Document, Evidence, Hit
 
@@ -53,14 +53,6 @@ def _content_words(text: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _glossary():  # type: ignore[no-untyped-def]
-    try:
-        from rag.glossary import load_glossary
-
-        return load_glossary()
-    except ImportError:  # pragma: no cover - the glossary ships with the package
-        return None
 
 
 def question_terms(question: str, lang: str, bm25: BM25) -> list[Term]:
@@ -84,8 +76,7 @@ def question_terms(question: str, lang: str, bm25: BM25) -> list[Term]:
         digits = fig.surface.rstrip("年")
         add((digits,) if fig.kind == "year" else (normalize(fig.surface),), "year" if fig.kind == "year" else "figure")
     if lang == "en":
-        gloss = _glossary()
-        groups = gloss.expand_groups(_EN_FRAME.sub(" ", question)) if gloss is not None else []
+        groups = load_glossary().expand_groups(_EN_FRAME.sub(" ", question))
         for group in groups:
             add(tuple(normalize(g).lower() for g in group))
         for word in _LATIN.findall(question):
@@ -157,9 +148,7 @@ def select_evidence(
 
 def _entities(question: str, lang: str) -> list[str]:
     """Named entities (places, organisations, people) the question names, in matching form."""
-    gloss = _glossary()
-    if gloss is None:
-        return []
+    gloss = load_glossary()
     if lang == "en":
         names = [k for k, _ in gloss.english_names_index()]
         groups = gloss.expand_groups(question)

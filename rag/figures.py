@@ -110,6 +110,3 @@ def normalize_keep_length(text: str) -> str:
 def normalize_chars(text: str) -> str:
     return "".join(normalize(c)[:1] or c for c in text)
 
-
-def supported(figure: Figure, evidence: list[Figure]) -> bool:
-    return any(figure.matches(e) for e in evidence)

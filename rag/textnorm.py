@@ -17,8 +17,6 @@ _EN_FUNCTION = frozenset(
     "what which who whom whose when where why how is are was were does do did the of by in for to "
     "many much will would can could should has have had there and or than".split()
 )
-_KANA = re.compile(r"[\u3040-\u30ff]")
-_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
 
 
 @lru_cache(maxsize=4)
@@ -90,11 +88,3 @@ def answer_language(text: str) -> str:
     """The language of an answer, ignoring quoted Chinese, bracketed names and citation markers."""
     return detect_language(_QUOTED.sub(" ", text))
 
-
-def foreign_script(text: str) -> str | None:
-    """Name the script if the text is Japanese (kana) or Korean (hangul), else None."""
-    if _KANA.search(text):
-        return "Japanese"
-    if _HANGUL.search(text):
-        return "Korean"
-    return None

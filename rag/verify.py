@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from rag.figures import Figure, extract
 from rag.types import Citation, Verification
-
-_MARKER = re.compile(r"\[(\d{1,2})\]")
-
-
-def cited_numbers(text: str) -> list[int]:
-    """The citation numbers used in an answer, in order of first use."""
-    return list(dict.fromkeys(int(m) for m in _MARKER.findall(text)))
 
 
 def verify(answer: str, citations: Sequence[Citation]) -> Verification:
