@@ -1,6 +1,6 @@
-"""Concurrent chat load against the running app (ui/app.py, extractive generator).
+"""Concurrent chat load against the running app (ui/app.py, extractive generator by default).
 
-    python bench/bench_load.py [--clients 1,4,16] [--seconds 20]
+    python bench/bench_load.py [--clients 1,4,16] [--seconds 20] [--generator extractive|local|openai]
     python bench/bench_load.py --clients 50 --seconds 60     # reliability target
 
 Starts the app as a subprocess on a free port, waits until it answers, then for each client
@@ -123,6 +123,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=bl.int_list(1, 500), default=[1, 4, 16], help="concurrent clients per level")
     ap.add_argument("--seconds", type=float, default=20.0, help="duration of each level")
+    ap.add_argument("--generator", choices=["extractive", "local", "openai"], default="extractive",
+                    help="the app's generator (local: the default GGUF, loaded by the warm-up question)")
     ap.add_argument("--turns", type=bl.positive_int, default=3, help="questions per chat session")
     ap.add_argument("--questions", type=Path, default=bl.ROOT / "eval" / "questions.jsonl")
     ap.add_argument("--startup-timeout", type=float, default=240.0)
@@ -141,7 +143,7 @@ def main() -> int:
     log = Path("/tmp") / f"policyqa-bench-load-{port}.log"
     with open(log, "w") as fh:
         proc = subprocess.Popen([sys.executable, str(bl.ROOT / "ui" / "app.py"), "--port", str(port),
-                                 "--generator", "extractive"], cwd=bl.ROOT, stdout=fh, stderr=subprocess.STDOUT)
+                                 "--generator", args.generator], cwd=bl.ROOT, stdout=fh, stderr=subprocess.STDOUT)
     try:
         ready_s = wait_ready(url, proc, args.startup_timeout)
         from gradio_client import Client
@@ -158,6 +160,7 @@ def main() -> int:
             lvl["rss_growth_pct"] = round(100 * (lvl["rss_after_mb"] / before - 1), 1)
             levels.append(lvl)
             print(f"done {n} clients: {lvl}", file=sys.stderr, flush=True)
+        peak_rss = bl.rss_mb(proc.pid, "VmHWM")
     finally:
         proc.terminate()
         try:
@@ -169,15 +172,18 @@ def main() -> int:
         lv["reliability_pass"] = lv["errors"] == 0 and lv["rss_growth_pct"] < 10
     result = {"machine": bl.machine(), "command": bl.command(),
               "versions": bl.versions("gradio", "gradio_client", "torch", "faiss-cpu", "psutil"),
-              "app": f"ui/app.py --port {port} --generator extractive", "endpoint": endpoint,
-              "ready_s": round(ready_s, 1), "rss_after_warmup_mb": round(rss_start), "turns_per_session": args.turns,
+              "app": f"ui/app.py --port {port} --generator {args.generator}", "endpoint": endpoint,
+              "ready_s": round(ready_s, 1), "rss_after_warmup_mb": round(rss_start),
+              "server_peak_rss_mb": round(peak_rss), "turns_per_session": args.turns,
               "rss_source": "psutil (process + children)" if "not" not in bl.versions("psutil")["psutil"]
               else "/proc/PID/status VmRSS (server process)", "levels": levels, "server_log": str(log)}
-    name = "load.json" if args.clients == [1, 4, 16] else f"load-{'-'.join(map(str, args.clients))}.json"
+    name = "load" + ("" if args.generator == "extractive" else f"-{args.generator}")
+    name += ".json" if args.clients == [1, 4, 16] else f"-{'-'.join(map(str, args.clients))}.json"
     out = bl.write_result(name, result)
     m = result["machine"]
-    print(f"machine: {m['cores']} cores, {m['cpu']}, {m['mem_gb']} GB; endpoint {endpoint}; app ready in "
-          f"{ready_s:.1f} s; RSS after warm-up {rss_start:.0f} MB; command: {result['command']}")
+    print(f"machine: {m['cores']} cores, {m['cpu']}, {m['mem_gb']} GB; generator {args.generator}; "
+          f"endpoint {endpoint}; app ready in "
+          f"{ready_s:.1f} s; RSS after warm-up {rss_start:.0f} MB, server peak RSS {peak_rss:.0f} MB; command: {result['command']}")
     print("\n| clients | seconds | requests | ok | req/s | p50 (ms) | p95 (ms) | errors | RSS before (MB) | "
           "RSS after (MB) | RSS growth |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")

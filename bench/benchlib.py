@@ -154,6 +154,21 @@ class Synthetic:
                              raw_start=0, raw_end=len(t)))
         return out
 
+    def mean_vectors(self, sentence_vectors):  # type: ignore[no-untyped-def]
+        """Each passage's vector: the normalised mean of its sentences' e5 vectors (an approximation
+        of embedding the passage, which at 16 passages/s would take hours at 100k)."""
+        import numpy as np
+
+        out = np.empty((len(self.plans), sentence_vectors.shape[1]), dtype=np.float32)
+        step = 50_000
+        for a in range(0, len(self.plans), step):
+            plans = self.plans[a:a + step]
+            flat = np.fromiter((j for p in plans for j in p), dtype=np.int64)
+            starts = np.cumsum([0] + [len(p) for p in plans[:-1]])
+            v = np.add.reduceat(sentence_vectors[flat], starts, axis=0)
+            out[a:a + len(v)] = v / np.linalg.norm(v, axis=1, keepdims=True)
+        return out
+
     def tokens(self, full: bool) -> tuple[list[list[str]], float, str]:
         """Token lists, seconds, and how: every text tokenized, or per-sentence tokens joined."""
         from rag.bm25 import tokenize
@@ -180,14 +195,38 @@ def random_unit_vectors(n: int, dim: int = 384, seed: int = 0):  # type: ignore[
     return out
 
 
-def hybrid_from_parts(chunks, vectors, token_lists, embedder):  # type: ignore[no-untyped-def]
-    """A HybridIndex over given chunks, vectors and BM25 tokens, without touching disk."""
+def sentence_vectors(embedder, sentences: list[str]):  # type: ignore[no-untyped-def]
+    """e5 passage vectors of the real sentences (normalised text, as the index embeds), cached on
+    disk by model and sentence list so that every bench run reuses them."""
+    import hashlib
+
+    import numpy as np
+
+    from rag.textnorm import normalize
+
+    key = hashlib.sha256(json.dumps([embedder.name, sentences], ensure_ascii=False).encode()).hexdigest()[:16]
+    cache = Path.home() / ".cache" / "policy-qa" / "bench" / f"sentence-vectors-{key}.npy"
+    if cache.is_file():
+        return np.load(cache, allow_pickle=False)
+    vecs = embedder.embed_batch([normalize(s) for s in sentences], "passage")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp.npy")
+    np.save(tmp, vecs, allow_pickle=False)
+    tmp.replace(cache)
+    return vecs
+
+
+def hybrid_from_parts(chunks, vectors, token_lists, embedder, hnsw_min: int | None = None):  # type: ignore[no-untyped-def]
+    """A HybridIndex over given chunks, vectors and BM25 tokens, without touching disk.
+
+    The dense store is what the product builds for this many vectors unless ``hnsw_min`` says otherwise.
+    """
     from rag.bm25 import BM25
     from rag.index import HybridIndex
-    from rag.store import FaissStore
+    from rag.store import HNSW_MIN_PASSAGES, FaissStore
 
     t0 = time.perf_counter()
-    dense = FaissStore.build(vectors)
+    dense = FaissStore.build(vectors, hnsw_min=hnsw_min or HNSW_MIN_PASSAGES)
     t1 = time.perf_counter()
     bm25 = BM25.build(token_lists)
     t2 = time.perf_counter()

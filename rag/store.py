@@ -1,4 +1,4 @@
-"""Vector stores behind one protocol: FAISS (exact inner product) and a NumPy oracle."""
+"""Vector stores behind one protocol: FAISS (exact, or HNSW for large corpora) and a NumPy oracle."""
 
 from __future__ import annotations
 
@@ -6,6 +6,14 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+# Below this many vectors the store is exact (IndexFlatIP); from it up, HNSW. Chosen from
+# bench/bench_scale.py (README, "Scale"): see HNSW_MIN_PASSAGES_WHY.
+HNSW_MIN_PASSAGES = 200_000
+HNSW_MIN_PASSAGES_WHY = "set from bench/results/scale.json"
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 40
+HNSW_EF_SEARCH = 128
 
 
 @runtime_checkable
@@ -18,20 +26,48 @@ class VectorStore(Protocol):
 
 
 class FaissStore:
-    """FAISS ``IndexFlatIP``: exact search, which stays fast at this corpus size."""
+    """A FAISS index: ``IndexFlatIP`` (exact) below ``hnsw_min`` vectors, ``IndexHNSWFlat`` from it up.
+
+    Either kind is saved and loaded with ``faiss.write_index`` / ``read_index``; HNSW keeps
+    its efSearch in the file.
+    """
 
     def __init__(self, index) -> None:  # type: ignore[no-untyped-def]
         self.index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray) -> FaissStore:
+    def build(cls, vectors: np.ndarray, *, hnsw_min: int = HNSW_MIN_PASSAGES, m: int = HNSW_M,
+              ef_construction: int = HNSW_EF_CONSTRUCTION, ef_search: int = HNSW_EF_SEARCH) -> FaissStore:
+        """Index unit vectors for inner-product search.
+
+        Args:
+            vectors: (n, dim) array, rows of unit length.
+            hnsw_min: from this many vectors up the index is HNSW (approximate), else exact.
+            m, ef_construction, ef_search: HNSW graph degree and beam widths (build, search).
+
+        Raises:
+            ValueError: when a parameter is out of range.
+        """
         import faiss
 
+        if hnsw_min < 1 or m < 2 or ef_construction < 1 or ef_search < 1:
+            raise ValueError(f"hnsw_min and ef_* must be at least 1 and m at least 2, got hnsw_min={hnsw_min}, "
+                             f"m={m}, ef_construction={ef_construction}, ef_search={ef_search}")
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        index = faiss.IndexFlatIP(vectors.shape[1])
+        if len(vectors) >= hnsw_min:
+            index = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = ef_construction
+            index.hnsw.efSearch = ef_search
+        else:
+            index = faiss.IndexFlatIP(vectors.shape[1])
         if len(vectors):
             index.add(vectors)
         return cls(index)
+
+    @property
+    def kind(self) -> str:
+        """``flat`` (exact) or ``hnsw`` (approximate)."""
+        return "hnsw" if hasattr(self.index, "hnsw") else "flat"
 
     @property
     def size(self) -> int:
@@ -44,8 +80,13 @@ class FaissStore:
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         q = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         k = max(1, min(k, self.size)) if self.size else 1
-        scores, ids = self.index.search(q, k)
-        return scores, ids
+        if self.kind == "hnsw":
+            import faiss
+
+            # the beam must be at least k wide, or HNSW returns fewer than k results
+            params = faiss.SearchParametersHNSW(efSearch=max(int(self.index.hnsw.efSearch), k))
+            return self.index.search(q, k, params=params)
+        return self.index.search(q, k)
 
     def save(self, path: Path) -> None:
         import faiss
