@@ -22,6 +22,27 @@ def set_threads(n: int) -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Cap glibc's per-thread malloc arenas for a long-running server.
+
+    A web server answers from a pool of worker threads; by default glibc gives each thread
+    its own arena, and memory freed in one is not reused by another, so RSS creeps up under
+    concurrent chats. Returns whether the cap was applied (False off glibc)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_arena_max = -8  # from <malloc.h>
+    return bool(mallopt(m_arena_max, arenas))
+
+
 @lru_cache(maxsize=4)
 def _embedder(path: str, threads: int) -> E5Embedder:
     from pathlib import Path

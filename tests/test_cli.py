@@ -64,3 +64,18 @@ def test_index_and_search_with_the_real_model(tmp_path: Path, e5_dir: Path) -> N
     data = json.loads(found.stdout)
     assert any("1.5億" in h["text"] for h in data["hits"])
     assert {"doc_id", "start", "end", "score", "text"} <= set(data["hits"][0])
+
+
+def test_missing_embedding_model_names_the_prepare_command_and_writes_no_index(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text("深圳计划到2026年人工智能企业数量超过3000家。\n", encoding="utf-8")
+    missing = tmp_path / "no-model"
+    proc = run_cli("index", "--corpus", str(corpus), "--index", str(tmp_path / "ix"),
+                   env_extra={"POLICYQA_EMBED_MODEL_DIR": str(missing)})
+    assert proc.returncode != 0
+    err = proc.stderr.strip().splitlines()[-1]
+    assert "embedding model not found" in err and str(missing) in err
+    assert "make setup" in err and "python -m rag.e5convert" in err
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "ix" / "CURRENT").exists()

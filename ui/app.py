@@ -286,9 +286,10 @@ def main(argv: list[str] | None = None) -> int:
         # the UI's own variables are not Settings fields, which refuse unknown POLICYQA_* names
         settings = Settings.from_env({k: v for k, v in os.environ.items() if k not in UI_ENV},
                                      generator=args.generator)
-        from rag.runtime import set_threads
+        from rag.runtime import limit_malloc_arenas, set_threads
 
         set_threads(settings.threads)
+        limit_malloc_arenas()
         service = load_service(settings, settings.generator)
     except PolicyQAError as exc:
         print(f"policy-qa: error: {exc}", file=sys.stderr)
