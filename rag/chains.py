@@ -20,12 +20,13 @@ from dataclasses import dataclass, field, replace
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.errors import GeneratorError, PolicyQAError
-from rag.evidence import missing_focus, select_evidence
+from rag.evidence import Focus, select_evidence
 from rag.generators.base import NOT_IN_CORPUS, AnswerGenerator
 from rag.generators.extractive import ExtractiveGenerator
-from rag.guard import clean_question
+from rag.guard import clean_question, strip_instructions
 from rag.index import HybridIndex
-from rag.textnorm import answer_language, cjk_count, detect_language, to_script
+from rag.places import about_other_place, named_places
+from rag.textnorm import answer_language, cjk_count, detect_language, script_neutral, to_script
 from rag.types import Answer, Citation, Evidence, GenerationRequest, Hit, Verification
 from rag.verify import verify
 
@@ -42,6 +43,7 @@ FALLBACK_NOTICE = {
     "degenerate": "The language model gave an empty or garbled answer; showing the source sentences instead.",
     "language": "The language model answered in the wrong language; showing the source sentences instead.",
 }
+IGNORED_NOTICE = "The question contained instructions to the assistant; they were ignored."
 _FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|那|那么|那麼|还有|還有|另外|以及)\b|[呢吗嗎]\s*[?？]?$", re.I)
 _ANAPHORA = re.compile(
     r"\b(that|this|it|they|them|those|these|its|their|same|then)\b|^(这|這|那|其|它|该|該|上述|同期|此)", re.I
@@ -62,7 +64,9 @@ class Turn:
     question: str
     history: tuple[dict, ...] = ()
     language: str = ""
-    query: str = ""
+    query: str = ""  # what is searched and answered: the question without instructions, joined to
+    latest: str = ""  # the earlier one for a follow-up; ``latest`` is this turn's own part
+    ignored_instructions: bool = False
     hits: tuple[Hit, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     support: float = 0.0
@@ -169,15 +173,23 @@ class QAChain:
     def _detect(self, turn: Turn) -> Turn:
         question = clean_question(turn.question, self.max_question_chars)
         lang = turn.language or detect_language(question)
+        if not turn.language and script_neutral(question):  # "2027年呢？" is asked in the script of before
+            previous = [t["content"] for t in turn.history if t.get("role") == "user" and isinstance(t.get("content"), str)]
+            if previous and detect_language(previous[-1]) != "en":
+                lang = detect_language(previous[-1])
         if lang not in ABSTAIN_TEXT:
             lang = "en"
         return replace(turn, question=question, language=lang)
 
     def _condense(self, turn: Turn) -> Turn:
-        return replace(turn, query=condense(turn.question, turn.history))
+        latest, ignored = strip_instructions(turn.question)
+        query = condense(latest, turn.history) if latest else ""
+        return replace(turn, query=query, latest=latest, ignored_instructions=ignored)
 
     def _retrieve(self, turn: Turn) -> Turn:
         t0 = time.perf_counter()
+        if not turn.query:  # nothing was asked but instructions
+            return replace(turn, timings={**turn.timings, "retrieve_ms": 0.0})
         lang = detect_language(turn.query)
         hits = self.index.search(turn.query, self.top_k, lang=lang)
         return replace(turn, hits=tuple(hits), timings={**turn.timings, "retrieve_ms": _ms(t0)})
@@ -186,11 +198,9 @@ class QAChain:
         t0 = time.perf_counter()
         evidence, _ = select_evidence(
             turn.query, detect_language(turn.query), list(turn.hits), self.index.docs, self.index.bm25,
-            limit=self.evidence_limit,
+            limit=self.evidence_limit, latest=turn.latest,
         )
-        support = evidence[0].score if evidence else 0.0
-        if missing_focus(turn.query, detect_language(turn.query), evidence, self.index.docs):
-            support = 0.0
+        support = evidence[0].score if evidence and not evidence[0].off_topic else 0.0
         return replace(turn, evidence=tuple(evidence), support=support,
                        timings={**turn.timings, "select_ms": _ms(t0)})
 
@@ -262,7 +272,7 @@ class QAChain:
         yield Answer(
             question=turn.question, text=answer_text, citations=tuple(citations), abstained=False,
             language=turn.language, generator=used.name, verification=check, hits=turn.hits,
-            timings=timings, notice=notice, support=turn.support,
+            timings=timings, notice=notice or self._ignored(turn), support=turn.support,
         )
 
     def ask(self, question: str, history: Sequence[dict] = (), language: str | None = None) -> Answer:
@@ -289,6 +299,10 @@ class QAChain:
             rows = answer_from_table(turn.query, self.index.targets)
         except PolicyQAError:
             return None  # an index built without a table still answers from passages
+        # "Hangzhou's targets" are not Shenzhen's; "2027年呢？" asks for 2027, not the year before
+        focus = Focus.of(turn.query, turn.language, turn.question)
+        rows = [r for r in rows or () if not about_other_place(set(focus.places), named_places(r.scope))
+                and (not focus.years or r.year in focus.years)]
         if not rows or len(rows) > 15:
             return None
         citations, parts = [], []
@@ -331,8 +345,12 @@ class QAChain:
             question=turn.question, text=ABSTAIN_TEXT[turn.language], citations=(), abstained=True,
             language=turn.language, generator=self.generator.name, verification=Verification(ok=True),
             related=turn.hits[:3], hits=turn.hits, timings={**turn.timings, "total_ms": _ms(t_start)},
-            support=turn.support,
+            support=turn.support, notice=self._ignored(turn),
         )
+
+    @staticmethod
+    def _ignored(turn: Turn) -> str:
+        return IGNORED_NOTICE if turn.ignored_instructions else ""
 
     def _cite(self, text: str, turn: Turn) -> tuple[str, list[Citation]]:
         """Renumber the answer's markers 1..n and build a citation for each."""

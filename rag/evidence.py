@@ -17,6 +17,7 @@ from rag.bm25 import BM25, STOPWORDS, _jieba
 from rag.chunking import split_sentences
 from rag.figures import extract
 from rag.glossary import load_glossary
+from rag.places import about_other_place, named_places
 from rag.textnorm import normalize
 from rag.types import Document, Evidence, Hit
 
@@ -25,6 +26,15 @@ _QUESTION_WORDS = frozenset(
     "多少 哪些 哪个 哪 什么 几 几家 如何 怎样 怎么 是否 为何 为什么 吗 呢 请问 请 告诉 介绍 一下 提到 提出 "
     "说 讲 分别 有 有多少 是 的 了 和 与 及 在 到 对 中 其 把 被 据 根据 文章 报道 资料 哪一年 何时 多大 多高".split()
 )
+
+
+_YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*[-—–~至到]\s*((?:19|20)\d{2})")
+_WANTS_QUANTITY = re.compile(
+    r"多少|几[家个台项条位所座款名倍成亿万千百十]|多大|多高|多快|多长|比重|占比|比例|百分之|增速|增长率|排第几|排名第几|"
+    r"\bhow (?:many|much|fast|large|big|high)\b|\bwhat (?:share|percentage|proportion|portion|fraction|rate)\b",
+    re.I,
+)
+_CHINESE_QUANTITY = re.compile(r"[一二两三四五六七八九十百千万亿]+[家个台项条位所座款名倍成]|第[一二三四五六七八九十]|首位|[上数][百千万]")
 
 
 # words that frame an English question rather than name what it is about
@@ -115,6 +125,156 @@ def coverage(terms: list[Term], text_norm: str) -> float:
     return got / total
 
 
+def years_named(text: str) -> set[int]:
+    """Years a text names, with every year inside a period such as (2025-2026年)."""
+    years = {int(f.surface[:4]) for f in extract(text) if f.kind == "year"}
+    for a, b in _YEAR_RANGE.findall(normalize(text)):
+        if int(a) <= int(b) <= int(a) + 30:
+            years.update(range(int(a), int(b) + 1))
+    return years
+
+
+def has_quantity(text: str) -> bool:
+    """Does a sentence state a figure other than a year or a date (3000家, 35%, 上千家, 第一)?"""
+    return any(f.kind not in ("year", "date") for f in extract(text)) or bool(_CHINESE_QUANTITY.search(normalize(text)))
+
+
+_GENERIC_MEASURES = frozenset("目标 数量 数字 数据 指标 情况 总数 总量 水平 多少 全市 全国 全 之后 后".split())
+_NOUN_TAGS = ("n", "nz", "eng", "vn", "j")
+# between a measure and 多少: 产业规模[是]多少, 利润[增长了]多少, 企业[超过]多少家
+_LINKS = frozenset(
+    "是 有 为 了 达 达到 约 大约 超过 超 增长 下降 提高 占 共 总共 一共 合共 累计 目前 现在 要 将 已 已经 的 到底 究竟 "
+    "在 一年 每年 年均 平均 大概 能 可以 会".split()
+)
+# units that say what is counted (台 = machines); 家, 个, 户 are often left out of the answer
+_TYPED_UNITS = frozenset("台 款 辆 架 件 套 部 只 座 所".split())
+# the size of an industry is stated as its revenue or output
+_SYNONYMS = {"规模": ("营收", "收入", "产值", "总值", "销售额", "营业额"), "gdp": ("生产总值",), "增速": ("增长",)}
+_UNITS = frozenset("家 个 台 款 项 条 位 所 座 名 件 辆 架 套 户 倍 亿 万 元 亿元 万元 人 次 部 只 场".split())
+_EN_MEASURE = re.compile(
+    r"\bhow (?:many|much)\s+(?P<a>[a-z][a-z -]{1,40}?)\s+(?:do|does|did|are|is|was|were|has|have|had|will|can|could|would|in|by|at|for|of|to|"
+    r"grow|grew|use|used|make|made|produce|produced|plan|aim|set|build|built|get|got|raise|raised|receive|hold|held)\b|"
+    r"\bwhat (?:was|is|were|are)\s+(?:[A-Za-z'-]+'s\s+|the\s+)?(?P<b>[a-z][a-z -]{1,40}?)\s*(?:\b(?:in|for|by|at|of|as)\b|\?|$)",
+    re.I,
+)
+
+
+def asked_measure(question: str, lang: str) -> tuple[tuple[str, ...], str]:
+    """What a "how many / 多少" question counts, as Chinese alternatives, and the measure word
+    it asks in (台 of 多少台): ``(("产量",), "台")`` for 深圳人形机器人产量是多少台. Empty when the
+    question is not of that shape or names only a generic measure (目标, 数量)."""
+    if lang == "en":
+        m = _EN_MEASURE.search(question)
+        if not m:
+            return (), ""
+        groups = load_glossary().expand_groups(m.group("a") or m.group("b"))
+        return (tuple(normalize(g).lower() for g in groups[-1]) if groups else ()), ""
+    from jieba import posseg
+
+    toks = [(w, t) for w, t in posseg.lcut(normalize(question).lower()) if w.strip()]
+    for i, (w, _) in enumerate(toks):
+        if w not in ("多少", "几", "多"):
+            continue
+        unit = toks[i + 1][0] if i + 1 < len(toks) and toks[i + 1][0] in _UNITS else ""
+        nouns: list[str] = []
+        if unit:  # 多少家人工智能企业: what follows is counted, up to the end of the clause
+            for w2, t2 in toks[i + 2 :]:
+                if t2 == "x":
+                    break
+                if t2.startswith(_NOUN_TAGS):
+                    nouns.append(w2)
+        if not nouns:  # 产业规模是多少: what precedes is measured
+            j = i - 1
+            while j >= 0 and toks[j][0] in _LINKS:
+                j -= 1
+            while j >= 0 and (toks[j][1].startswith(_NOUN_TAGS) or toks[j][0] in "()"):
+                nouns.insert(0, toks[j][0])
+                j -= 1
+        nouns = [n for n in nouns if n not in "()" and n not in _GENERIC_MEASURES and len(n) > 1]
+        if not nouns:
+            return (), unit
+        last = nouns[-1]
+        alts = [last]
+        if "(" in question or "（" in question:  # 生产总值（GDP）: either form
+            alts += [n for n in nouns[-2:-1]]
+        for entry in load_glossary().expand_groups(last) if last.isascii() else ():
+            alts += [normalize(x).lower() for x in entry]
+        alts += _SYNONYMS.get(last, ())
+        return tuple(dict.fromkeys(alts)), unit
+    return (), ""
+
+
+def _mentions(norm: str, word: str) -> bool:
+    """``word`` in the sentence, or for a longer Chinese word all but one of its characters in
+    a row (增加值 / 增长值, 营业收入 / 营业总收入 are the same measure)."""
+    if word in norm:
+        return True
+    if len(word) < 3 or word.isascii():
+        return False
+    pattern = "|".join(re.escape(word[:k]) + "." + re.escape(word[k + 1 :]) for k in range(len(word)))
+    return bool(re.search(pattern, norm))
+
+
+def _states_unit(sentence_norm: str, unit: str) -> bool:
+    return bool(re.search(rf"[\d一二两三四五六七八九十百千万亿余多]\s*(?:万|亿)?{re.escape(unit)}", sentence_norm))
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What a question is about beyond its words: places, years, and whether it asks for a figure."""
+
+    places: frozenset[str]
+    years: frozenset[int]
+    quantity: bool
+    measure: tuple[str, ...] = ()
+    unit: str = ""
+    entities: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, question: str, lang: str, latest: str = "") -> Focus:
+        """``latest`` is the user's own last message when ``question`` joins it to an earlier one:
+        its places, years and measure, when it names any, replace the earlier ones ("2027年呢？")."""
+        latest = latest or question
+        places = named_places(latest) or named_places(question)
+        years = years_named(latest) or years_named(question)
+        measure, unit = asked_measure(latest, lang)
+        if not _WANTS_QUANTITY.search(latest):  # "2027年呢？" keeps the measure asked before
+            measure, unit = asked_measure(question, lang)
+        quantity = bool(_WANTS_QUANTITY.search(latest) or _WANTS_QUANTITY.search(question))
+        entities = tuple(e.lower() for e in _entities(question, lang))
+        return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities)
+
+    def off_topic(self, sentence: str, context: str = "") -> str:
+        """Why ``sentence`` cannot answer: it names only other places or only other years,
+        states no figure when one is asked for, or not the quantity asked about (GDP, 估值);
+        or its ``context`` (the text around it, its document's title) never mentions the
+        place, organisation, person or year asked about. Empty when it may answer."""
+        norm = normalize(sentence).lower()
+        if context:
+            ctx = normalize(context).lower()
+            places = [e for e in self.entities if named_places(e)]
+            if places and not any(p in ctx for p in places):  # one of the places asked about
+                return f"nothing about {places[0]} around it"
+            for ent in self.entities:
+                if ent not in places and ent not in ctx:
+                    return f"nothing about {ent} around it"
+            if self.years and not any(str(y) in ctx for y in self.years):
+                return "nothing for " + ", ".join(map(str, sorted(self.years))) + " around it"
+        places = named_places(sentence)
+        if about_other_place(set(self.places), places):
+            return "about " + ", ".join(sorted(places))
+        years = years_named(sentence)
+        if self.years and years and not years & self.years:
+            return "about " + ", ".join(map(str, sorted(years)))
+        if self.quantity and not has_quantity(sentence):
+            return "states no figure"
+        if self.measure and not any(_mentions(norm, m) for m in self.measure):
+            return f"nothing about {self.measure[0]}"
+        if self.unit in _TYPED_UNITS and not _states_unit(norm, self.unit):
+            return f"no count in {self.unit}"
+        return ""
+
+
 def select_evidence(
     question: str,
     lang: str,
@@ -123,9 +283,15 @@ def select_evidence(
     bm25: BM25,
     *,
     limit: int = 4,
+    latest: str = "",
+    window: int = 300,
 ) -> tuple[list[Evidence], list[Term]]:
-    """Best sentences across the hits, highest support first (duplicates removed)."""
+    """Best sentences across the hits, highest support first (duplicates removed).
+
+    Sentences about another place or year, or without a figure when one is asked for, are
+    kept only when nothing else is found, marked ``off_topic``."""
     terms = question_terms(question, lang, bm25)
+    focus = Focus.of(question, lang, latest)
     found: dict[tuple[str, int], Evidence] = {}
     for hit in hits:
         c = hit.chunk
@@ -141,9 +307,14 @@ def select_evidence(
             score = 0.75 * sent_cov + 0.25 * chunk_cov - 0.005 * hit.rank
             key = (c.doc_id, span.start)
             if key not in found or found[key].score < score:
-                found[key] = Evidence(c.doc_id, c.chunk_id, span.start, span.end, text, round(score, 4), hit.rank)
+                # "今年1月" in a 2025 article is 2025: the publication date is context too
+                around = " ".join((doc.text[max(0, span.start - window) : span.end + window], doc.meta.title,
+                                   doc.meta.publisher, doc.meta.published or ""))
+                found[key] = Evidence(c.doc_id, c.chunk_id, span.start, span.end, text, round(score, 4), hit.rank,
+                                      focus.off_topic(text, around))
     ranked = sorted(found.values(), key=lambda e: (-e.score, e.rank, e.start))
-    return ranked[:limit], terms
+    on_topic = [e for e in ranked if not e.off_topic]
+    return (on_topic or ranked)[:limit], terms
 
 
 def _entities(question: str, lang: str) -> list[str]:
@@ -156,27 +327,3 @@ def _entities(question: str, lang: str) -> list[str]:
     qn = normalize(question)
     found = [normalize(zh) for zh, _ in gloss.english_names(qn)]
     return [f for i, f in enumerate(found) if not any(f in other for j, other in enumerate(found) if j != i)]
-
-
-def missing_focus(question: str, lang: str, evidence: list[Evidence], docs: dict[str, Document],
-                  window: int = 300) -> str | None:
-    """Why the evidence cannot be about what was asked, or None.
-
-    The question names a place, organisation or person that no evidence sentence's
-    surroundings mention (Guangzhou, Hangzhou's own plan), or asks about years none of them
-    mention (targets for 2030): then the corpus does not say, however well the rest matches.
-    """
-    if not evidence:
-        return "no evidence"
-    contexts = []
-    for ev in evidence:
-        doc = docs[ev.doc_id]
-        ctx = doc.text[max(0, ev.start - window) : ev.end + window] + doc.meta.title + doc.meta.publisher
-        contexts.append(normalize(ctx).lower())
-    for ent in _entities(question, lang):
-        if not any(ent.lower() in c for c in contexts):
-            return f"nothing about {ent}"
-    years = [f.surface.rstrip("年") for f in extract(question) if f.kind == "year"]
-    if years and not any(y in c for y in years for c in contexts):
-        return f"nothing for {', '.join(years)}"
-    return None

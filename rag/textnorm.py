@@ -81,6 +81,12 @@ def detect_language(text: str) -> str:
     return "zh-Hant" if trad_chars > simp_chars else "zh-Hans"
 
 
+def script_neutral(text: str) -> bool:
+    """Chinese text written the same in both scripts ("2027年呢？"), so its script says nothing."""
+    han = "".join(_CJK.findall(text))
+    return bool(han) and detect_language(text) != "en" and to_simplified(han) == han == to_traditional(han)
+
+
 _QUOTED = re.compile(r"「[^」]*」|“[^”]*”|\[\d+\]|\([^)]*\)|（[^）]*）")
 
 

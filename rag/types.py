@@ -92,6 +92,7 @@ class Evidence:
     text: str  # original script, exactly as in the cleaned document
     score: float  # how much of the question it covers (0..1, idf-weighted)
     rank: int  # rank of its chunk in retrieval
+    off_topic: str = ""  # why it cannot answer the question (another place, another year), if so
 
 
 @dataclass(frozen=True)
