@@ -34,6 +34,8 @@ _WANTS_QUANTITY = re.compile(
     r"\bhow (?:many|much|fast|large|big|high)\b|\bwhat (?:share|percentage|proportion|portion|fraction|rate)\b",
     re.I,
 )
+_TITLE = re.compile(r"《[^《》]*》")
+_WANTS_COUNT = re.compile(r"\bhow many\b|多少[家个台款项条位所座名件辆架套户人部只]|几[家个台款项条位所座名件辆架套户人部只]", re.I)
 _CHINESE_QUANTITY = re.compile(r"[一二两三四五六七八九十百千万亿]+[家个台项条位所座款名倍成]|第[一二三四五六七八九十]|首位|[上数][百千万]")
 
 
@@ -126,7 +128,16 @@ def coverage(terms: list[Term], text_norm: str) -> float:
 
 
 def years_named(text: str) -> set[int]:
-    """Years a text names, with every year inside a period such as (2025-2026年)."""
+    """Years a text names, with every year inside a period such as (2025-2026年). The years of
+    a plan's title (《…(2025-2026年)》) count only when the text names no other year: its
+    "2026年…达8000亿元" is about 2026, not 2025."""
+    outside = _TITLE.sub(" ", text)
+    if outside != text and _years(outside):
+        return _years(outside)
+    return _years(text)
+
+
+def _years(text: str) -> set[int]:
     years = {int(f.surface[:4]) for f in extract(text) if f.kind == "year"}
     for a, b in _YEAR_RANGE.findall(normalize(text)):
         if int(a) <= int(b) <= int(a) + 30:
@@ -134,9 +145,11 @@ def years_named(text: str) -> set[int]:
     return years
 
 
-def has_quantity(text: str) -> bool:
-    """Does a sentence state a figure other than a year or a date (3000家, 35%, 上千家, 第一)?"""
-    return any(f.kind not in ("year", "date") for f in extract(text)) or bool(_CHINESE_QUANTITY.search(normalize(text)))
+def has_quantity(text: str, count: bool = False) -> bool:
+    """Does a sentence state a figure other than a year or a date (3000家, 35%, 上千家, 第一)?
+    With ``count``, a number of things: a percentage is not an answer to "how many"."""
+    kinds = ("number",) if count else ("number", "percent")
+    return any(f.kind in kinds for f in extract(text)) or bool(_CHINESE_QUANTITY.search(normalize(text)))
 
 
 _GENERIC_MEASURES = frozenset("目标 数量 数字 数据 指标 情况 总数 总量 水平 多少 全市 全国 全 之后 后".split())
@@ -159,7 +172,7 @@ _EN_MEASURE = re.compile(
 )
 
 
-def asked_measure(question: str, lang: str) -> tuple[tuple[str, ...], str]:
+def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...], str]:
     """What a "how many / 多少" question counts, as Chinese alternatives, and the measure word
     it asks in (台 of 多少台): ``(("产量",), "台")`` for 深圳人形机器人产量是多少台. Empty when the
     question is not of that shape or names only a generic measure (目标, 数量)."""
@@ -168,7 +181,7 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[str, ...], str]:
         if not m:
             return (), ""
         groups = load_glossary().expand_groups(m.group("a") or m.group("b"))
-        return (tuple(normalize(g).lower() for g in groups[-1]) if groups else ()), ""
+        return tuple(tuple(normalize(x).lower() for x in g) for g in groups), ""
     from jieba import posseg
 
     toks = [(w, t) for w, t in posseg.lcut(normalize(question).lower()) if w.strip()]
@@ -177,17 +190,19 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[str, ...], str]:
             continue
         unit = toks[i + 1][0] if i + 1 < len(toks) and toks[i + 1][0] in _UNITS else ""
         nouns: list[str] = []
-        if unit:  # 多少家人工智能企业: what follows is counted, up to the end of the clause
-            for w2, t2 in toks[i + 2 :]:
+        after = i + 2 if unit else i + 1
+        if unit or (after < len(toks) and _is_measure_noun(toks[after][1])):
+            # 多少家人工智能企业, 多少农户: what follows is counted, up to the end of the clause
+            for w2, t2 in toks[after:]:
                 if t2 == "x":
                     break
-                if t2.startswith(_NOUN_TAGS):
+                if _is_measure_noun(t2):
                     nouns.append(w2)
         if not nouns:  # 产业规模是多少: what precedes is measured
             j = i - 1
             while j >= 0 and toks[j][0] in _LINKS:
                 j -= 1
-            while j >= 0 and (toks[j][1].startswith(_NOUN_TAGS) or toks[j][0] in "()"):
+            while j >= 0 and (_is_measure_noun(toks[j][1]) or toks[j][0] in "()"):
                 nouns.insert(0, toks[j][0])
                 j -= 1
         nouns = [n for n in nouns if n not in "()" and n not in _GENERIC_MEASURES and len(n) > 1]
@@ -200,8 +215,13 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[str, ...], str]:
         for entry in load_glossary().expand_groups(last) if last.isascii() else ():
             alts += [normalize(x).lower() for x in entry]
         alts += _SYNONYMS.get(last, ())
-        return tuple(dict.fromkeys(alts)), unit
+        return (tuple(dict.fromkeys(alts)),), unit
     return (), ""
+
+
+def _is_measure_noun(tag: str) -> bool:
+    """A noun that can name what is measured: not a place (ns) or a person (nr)."""
+    return tag.startswith(_NOUN_TAGS) and not tag.startswith(("ns", "nr", "nt"))
 
 
 def _mentions(norm: str, word: str) -> bool:
@@ -226,9 +246,10 @@ class Focus:
     places: frozenset[str]
     years: frozenset[int]
     quantity: bool
-    measure: tuple[str, ...] = ()
+    measure: tuple[tuple[str, ...], ...] = ()  # every group must be mentioned, by one of its forms
     unit: str = ""
     entities: tuple[str, ...] = ()
+    count: bool = False  # "how many": a number of things, not a percentage
 
     @classmethod
     def of(cls, question: str, lang: str, latest: str = "") -> Focus:
@@ -241,8 +262,9 @@ class Focus:
         if not _WANTS_QUANTITY.search(latest):  # "2027年呢？" keeps the measure asked before
             measure, unit = asked_measure(question, lang)
         quantity = bool(_WANTS_QUANTITY.search(latest) or _WANTS_QUANTITY.search(question))
+        count = bool(_WANTS_COUNT.search(latest if _WANTS_QUANTITY.search(latest) else question))
         entities = tuple(e.lower() for e in _entities(question, lang))
-        return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities)
+        return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities, count)
 
     def off_topic(self, sentence: str, context: str = "") -> str:
         """Why ``sentence`` cannot answer: it names only other places or only other years,
@@ -266,10 +288,11 @@ class Focus:
         years = years_named(sentence)
         if self.years and years and not years & self.years:
             return "about " + ", ".join(map(str, sorted(years)))
-        if self.quantity and not has_quantity(sentence):
+        if self.quantity and not has_quantity(sentence, self.count):
             return "states no figure"
-        if self.measure and not any(_mentions(norm, m) for m in self.measure):
-            return f"nothing about {self.measure[0]}"
+        for group in self.measure:
+            if not any(_mentions(norm, m) for m in group):
+                return f"nothing about {group[0]}"
         if self.unit in _TYPED_UNITS and not _states_unit(norm, self.unit):
             return f"no count in {self.unit}"
         return ""
