@@ -71,7 +71,7 @@ def main() -> int:
         notes.append("peer timed on " + ", ".join(f"{r['queries']} q at {r['passages']:,}" for r in rows))
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("corpus size (passages; above the real corpus: synthetic, random unit vectors)")
+    ax.set_xlabel("corpus size (passages; above the real corpus: synthetic, mean-of-sentence e5 vectors)")
     ax.set_ylabel("retrieval latency per query, ms (p50; bar to p95)")
     ax.set_title("policy-qa retrieval latency vs corpus size (top-5, e5 query embedding included)")
     ax.grid(True, which="both", alpha=0.3)

@@ -44,11 +44,14 @@ class E5Embedder:
     name = E5_NAME
     dim = 384
 
-    def __init__(self, model_dir: Path, threads: int = 2, batch_size: int = 16, cache_size: int = 512) -> None:
+    def __init__(self, model_dir: Path, threads: int = 2, batch_size: int = 16, cache_size: int = 512,
+                 int8_queries: bool = True) -> None:
         self.model_dir = Path(model_dir)
         self.threads = threads
         self.batch_size = batch_size
+        self.int8_queries = int8_queries
         self._model = None
+        self._query_model = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
@@ -72,6 +75,29 @@ class E5Embedder:
                 self._model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
         return self._model
 
+    def _load_query_model(self):  # type: ignore[no-untyped-def]
+        """The model with int8 dynamic quantisation of its linear layers, for single queries:
+        measured 2.1x faster on 2 cores (40 -> 19 ms), cosine 0.98 to the float32 vector and the
+        same hit@5 on eval/questions.jsonl (bench/bench_scale.py). Passages stay float32."""
+        if self._query_model is not None:
+            return self._query_model
+        model = self._load()
+        with self._lock:
+            if self._query_model is None:
+                import copy
+                import warnings
+
+                import torch
+
+                # share the float32 word-embedding table (most of the model's size) with the copy
+                memo = {id(p): p for name, p in model.named_parameters() if "embeddings" in name}
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self._query_model = torch.ao.quantization.quantize_dynamic(
+                        copy.deepcopy(model, memo), {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+                    )
+        return self._query_model
+
     def warm_up(self) -> None:
         self.embed_batch(["warm up"], "query")
 
@@ -81,7 +107,8 @@ class E5Embedder:
         if kind == "query" and len(texts) == 1 and self._cache_size and texts[0] in self._cache:
             self._cache.move_to_end(texts[0])
             return self._cache[texts[0]][None, :]
-        model = self._load()
+        single_query = kind == "query" and len(texts) == 1
+        model = self._load_query_model() if single_query and self.int8_queries else self._load()
         prefixed = [f"{kind}: {t}" for t in texts]
         import torch
 
