@@ -22,7 +22,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from rag.errors import GeneratorError, PolicyQAError
 from rag.evidence import Focus, select_evidence
 from rag.generators.base import NOT_IN_CORPUS, AnswerGenerator
-from rag.generators.extractive import ExtractiveGenerator
+from rag.generators.extractive import ExtractiveGenerator, asks_which_document, named_document
 from rag.guard import clean_question, strip_instructions
 from rag.index import HybridIndex
 from rag.places import about_other_place, named_places
@@ -68,6 +68,7 @@ class Turn:
     latest: str = ""  # the earlier one for a follow-up; ``latest`` is this turn's own part
     ignored_instructions: bool = False
     hits: tuple[Hit, ...] = ()
+    terms: tuple = ()  # the question's weighted terms (rag.evidence.Term)
     evidence: tuple[Evidence, ...] = ()
     support: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
@@ -196,12 +197,12 @@ class QAChain:
 
     def _select(self, turn: Turn) -> Turn:
         t0 = time.perf_counter()
-        evidence, _ = select_evidence(
+        evidence, terms = select_evidence(
             turn.query, detect_language(turn.query), list(turn.hits), self.index.docs, self.index.bm25,
             limit=self.evidence_limit, latest=turn.latest,
         )
         support = evidence[0].score if evidence and not evidence[0].off_topic else 0.0
-        return replace(turn, evidence=tuple(evidence), support=support,
+        return replace(turn, evidence=tuple(evidence), support=support, terms=tuple(terms),
                        timings={**turn.timings, "select_ms": _ms(t0)})
 
     # -- generation, verification --------------------------------------------------------
@@ -223,11 +224,13 @@ class QAChain:
             return
         request = self._request(turn)
         text, notice, used = "", "", self.generator
+        if asks_which_document(turn.latest or turn.query) and named_document(request, 1):
+            used = self.fallback  # "which plan?": the plan's name is read off the source, not written
         t_gen = time.perf_counter()
         first_token: float | None = None
         flushed = 0  # how much of `text` has been streamed out
         try:
-            for piece in within(self.generator.generate(request), self.time_budget_s):
+            for piece in within(self.generator.generate(request), self.time_budget_s) if used is self.generator else ():
                 if first_token is None:
                     first_token = _ms(t_gen)
                 text += piece
@@ -260,7 +263,9 @@ class QAChain:
             retry = "".join(self.generator.generate(replace(request, strict=True))) if not notice else ""
             retry_text, retry_cites = self._cite(retry, turn)
             retry_check = verify(retry_text, retry_cites)
-            if retry and NOT_IN_CORPUS not in retry and retry_check.ok and retry_cites:
+            if (retry and NOT_IN_CORPUS not in retry and retry_check.ok and retry_cites and not leaks_prompt(retry)
+                    and not degenerate(retry, turn.question)
+                    and (turn.language != "en" or answer_language(retry) == "en")):
                 answer_text, citations, check = retry_text, retry_cites, retry_check
             else:
                 used, notice = self.fallback, FALLBACK_NOTICE["unsupported"]
@@ -337,7 +342,11 @@ class QAChain:
         for e in turn.evidence:
             before = self.index.docs[e.doc_id].text[max(0, e.start - 400) : e.start]
             contexts.append(before)  # the title a sentence belongs to may open the paragraph before
-        return GenerationRequest(question=turn.query, language=turn.language, evidence=turn.evidence,
+        terms = tuple(a for t in turn.terms for a in t.alternatives)
+        previous = [t["content"] for t in turn.history if t.get("role") == "user" and isinstance(t.get("content"), str)]
+        follow_up = turn.latest if turn.latest and turn.query != turn.latest and previous else ""
+        return GenerationRequest(question=turn.query, language=turn.language, evidence=turn.evidence, terms=terms,
+                                 follow_up=follow_up, previous=previous[-1] if follow_up else "",
                                  titles=titles, history=turn.history, contexts=tuple(contexts))
 
     def _abstain(self, turn: Turn, t_start: float) -> Answer:

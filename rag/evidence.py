@@ -219,6 +219,27 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
     return (), ""
 
 
+_FOLLOW_UP_ZH = re.compile(r"^(?:那么|那麼|那|还有|還有|另外)?(?P<x>.+?)呢\s*[?？]?$")
+_FOLLOW_UP_EN = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\s+(?:the\s+)?(?P<x>[a-z][a-z -]*?)\s*\??$", re.I)
+
+
+def follow_up_measure(latest: str, lang: str) -> tuple[tuple[str, ...], ...]:
+    """What an elliptical follow-up asks about: 總估值 in "總估值呢？", gazelle companies in
+    "What about gazelle companies?"; empty for "2027年呢？" or "And by 2027?"."""
+    if lang == "en":
+        m = _FOLLOW_UP_EN.match(latest.strip())
+        if not m:
+            return ()
+        return tuple(tuple(normalize(x).lower() for x in g) for g in load_glossary().expand_groups(m.group("x")))
+    m = _FOLLOW_UP_ZH.match(normalize(latest).strip())
+    if not m:
+        return ()
+    from jieba import posseg
+
+    nouns = [w for w, t in posseg.lcut(m.group("x")) if _is_measure_noun(t) and w not in _GENERIC_MEASURES and len(w) > 1]
+    return ((nouns[-1], *_SYNONYMS.get(nouns[-1], ())),) if nouns else ()
+
+
 def _is_measure_noun(tag: str) -> bool:
     """A noun that can name what is measured: not a place (ns) or a person (nr)."""
     return tag.startswith(_NOUN_TAGS) and not tag.startswith(("ns", "nr", "nt"))
@@ -259,8 +280,11 @@ class Focus:
         places = named_places(latest) or named_places(question)
         years = years_named(latest) or years_named(question)
         measure, unit = asked_measure(latest, lang)
-        if not _WANTS_QUANTITY.search(latest):  # "2027年呢？" keeps the measure asked before
-            measure, unit = asked_measure(question, lang)
+        if not _WANTS_QUANTITY.search(latest):
+            # "總估值呢？" asks for its own measure; "2027年呢？" keeps the one asked before
+            measure = follow_up_measure(latest, lang) if latest != question else ()
+            if not measure:
+                measure, unit = asked_measure(question, lang)
         quantity = bool(_WANTS_QUANTITY.search(latest) or _WANTS_QUANTITY.search(question))
         count = bool(_WANTS_COUNT.search(latest if _WANTS_QUANTITY.search(latest) else question))
         entities = tuple(e.lower() for e in _entities(question, lang))

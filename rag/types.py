@@ -149,3 +149,6 @@ class GenerationRequest:
     history: tuple[dict, ...] = ()
     strict: bool = False  # set on the retry after an unsupported figure
     contexts: tuple[str, ...] = ()  # the text just before each evidence sentence (same paragraph)
+    terms: tuple[str, ...] = ()  # the question's words and figures in Simplified matching form
+    follow_up: str = ""  # for a follow-up ("And by 2027?"): the user's own words; ``question`` is
+    previous: str = ""  # then joined to ``previous``, the question it follows

@@ -138,6 +138,16 @@ _WHICH_DOC = re.compile(
     re.I,
 )
 _TITLE = re.compile(r"《[^》]{4,80}》")
+_NAMES_A_DOCUMENT = re.compile(
+    r"\b(which|what)\b[^?]*\b(plan|document|policy|report|programme|program|white paper)\b|"
+    r"哪份|哪一份|出自|(什么|甚麼|什麼)文件|哪[个個项項部](计划|計劃|文件|政策|方案|规划|規劃)",
+    re.I,
+)
+
+
+def asks_which_document(question: str) -> bool:
+    """"Which plan sets…?", "出自哪份文件？": the answer is a document's title."""
+    return bool(_NAMES_A_DOCUMENT.search(question))
 
 
 def named_document(request: GenerationRequest, n: int) -> str:

@@ -30,12 +30,35 @@ SYSTEM_PROMPT = (
 )
 
 
+def focus_window(text: str, terms: tuple[str, ...], limit: int) -> str:
+    """At most ``limit`` characters of an evidence sentence: the stretch that holds the most of
+    the question's terms and figures (a long list of targets keeps the one asked about)."""
+    if len(text) <= limit:
+        return text
+    from rag.textnorm import to_script
+
+    weights = [0.0] * len(text)
+    for term in {t for t in terms if t}:
+        for form in {term, to_script(term, "zh-Hant")}:
+            for m in re.finditer(re.escape(form), text, flags=re.I):
+                weights[m.start()] += len(form)
+    for m in re.finditer(r"\d", text):
+        weights[m.start()] += 0.2  # figures are what most questions ask for
+    best, best_score = 0, -1.0
+    for start in range(0, len(text) - limit + 1, 5):
+        score = sum(weights[start : start + limit - 4])
+        if score > best_score:
+            best, best_score = start, score
+    end = best + limit
+    return ("…" if best else "") + text[best:end] + ("…" if end < len(text) else "")
+
+
 def build_messages(request: GenerationRequest) -> list[Message]:
     lines = []
     for i, ev in enumerate(request.evidence[:MAX_EVIDENCE], 1):
         title = request.titles[i - 1] if i - 1 < len(request.titles) else ev.doc_id
         title = re.split(r"[(（]", title)[0].strip()[:24]  # short: every prompt token costs time on 2 cores
-        text = ev.text if len(ev.text) <= MAX_EVIDENCE_CHARS else ev.text[:MAX_EVIDENCE_CHARS] + "…"
+        text = focus_window(ev.text, request.terms, MAX_EVIDENCE_CHARS)
         lines.append(f"[{i}] ({title}) {text}")
     language = LANGUAGE_NAMES.get(request.language, "English")
     extra = (
@@ -43,12 +66,19 @@ def build_messages(request: GenerationRequest) -> list[Message]:
         if request.strict
         else ""
     )
+    question = request.question
+    earlier = ""
+    if request.follow_up and request.previous:
+        # a small model answers the earlier question again when it sees it last: the follow-up
+        # comes last, the earlier question only as context, and no earlier answers at all
+        question = request.follow_up
+        earlier = f"Earlier question (context only):\n<<<\n{request.previous}\n>>>\n\n"
     user = (
-        "Evidence:\n<<<\n" + "\n".join(lines) + "\n>>>\n\n"
-        f"Question (answer in {language}):\n<<<\n{request.question}\n>>>{extra}"
+        "Evidence:\n<<<\n" + "\n".join(lines) + "\n>>>\n\n" + earlier
+        + f"Question (answer in {language}):\n<<<\n{question}\n>>>{extra}"
     )
     messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for turn in request.history[-4:]:
+    for turn in () if earlier else request.history[-4:]:
         role = turn.get("role")
         if role in ("user", "assistant") and isinstance(turn.get("content"), str):
             messages.append({"role": role, "content": turn["content"][:500]})

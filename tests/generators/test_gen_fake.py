@@ -56,3 +56,14 @@ def test_is_lazy_like_real_backends_and_can_script_errors() -> None:
     gen.enqueue_error(GeneratorError("backend down"))
     with pytest.raises(GeneratorError, match="backend down"):
         next(it)
+
+
+def test_a_long_evidence_sentence_is_cut_around_what_was_asked() -> None:
+    from rag.generators.llm import focus_window
+
+    head = "一、《深圳市加快打造人工智能先鋒城市行動計劃(2025-2026年)》:到2026年全市人工智能企業數量超3000家,"
+    tail = "推出10個以上產業集聚效應明顯的人工智能和具身智能機器人創新孵化器,形成良性循環。"
+    text = head + "獨角獸企業超10家," * 6 + tail
+    cut = focus_window(text, ("孵化器",), 80)
+    assert len(cut) <= 82 and "孵化器" in cut and "10個以上" in cut and cut.startswith("…")
+    assert focus_window("短句。", ("孵化器",), 80) == "短句。"

@@ -63,3 +63,4 @@ def ui_index(ui_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Hybri
 @pytest.fixture()
 def ui_chain(ui_index: HybridIndex) -> QAChain:
     return QAChain(ui_index, ExtractiveGenerator(), abstain_threshold=0.12)
+

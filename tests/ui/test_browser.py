@@ -7,19 +7,15 @@ from send to answer visible are printed (run with ``-s`` to see them), never ass
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from appserver import serve_app
 
-from rag.settings import PROJECT_ROOT, Settings
+from rag.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -27,76 +23,18 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot-chat.png"
-START_TIMEOUT_S = 240
 ANSWER_TIMEOUT_MS = 90_000
-def NET_LOG(tmp: Path) -> Path:
-    return tmp / "blocked-connections.log"
-
-
 ANSWERS = "#pq-chat .pq-answer .pq-meta, #pq-chat .pq-error"  # one per finished turn
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"ui/app.py exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    pytest.fail(f"ui/app.py not ready after {START_TIMEOUT_S} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, ui_corpus: Path) -> Iterator[str]:
-    """Index docs_corpus + the hostile document with the real e5 model, start the app on it."""
-    e5 = Settings.from_env().embed_path
-    if not (e5 / "modules.json").exists():
-        pytest.skip(f"the e5 model is not prepared at {e5}: run `make setup`")
+    """The app on docs_corpus + the hostile document (real e5), in a real browser's reach."""
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: apt-get install -y chromium fonts-noto-cjk")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install playwright==1.65.0")
-    tmp = tmp_path_factory.mktemp("ui-browser")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYQA_UI_")}
-    env.update(POLICYQA_CORPUS_DIR=str(ui_corpus), POLICYQA_INDEX_DIR=str(tmp / "index"),
-               GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    t0 = time.perf_counter()
-    built = subprocess.run([sys.executable, "-m", "rag", "index"], cwd=PROJECT_ROOT, env=env,
-                           capture_output=True, text=True, timeout=900)
-    assert built.returncode == 0, built.stderr[-3000:]
-    print(f"\n[ui timing] index build (real e5): {time.perf_counter() - t0:.1f} s")
-    port, log = _free_port(), tmp / "app.log"
-    # the app runs with every connection but localhost refused and logged: it must need none
-    offline = PROJECT_ROOT / "tests" / "resources" / "offline"
-    env.update(PYTHONPATH=os.pathsep.join([str(offline), str(PROJECT_ROOT)]), NET_BLOCK_LOG=str(NET_LOG(tmp)))
-    t0 = time.perf_counter()
-    with open(log, "w") as fh:
-        proc = subprocess.Popen([sys.executable, "ui/app.py", "--generator", "extractive", "--port", str(port)],
-                                cwd=PROJECT_ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_ready(url, proc, log)
-        print(f"[ui timing] app start to ready: {time.perf_counter() - t0:.1f} s")
+    with serve_app(tmp_path_factory.mktemp("ui-browser"), ui_corpus) as url:
         yield url
-        blocked = NET_LOG(tmp)
-        assert not blocked.exists() or not blocked.read_text().strip(), f"app tried the network: {blocked.read_text()}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")
