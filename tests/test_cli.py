@@ -79,3 +79,23 @@ def test_missing_embedding_model_names_the_prepare_command_and_writes_no_index(t
     assert "make setup" in err and "python -m rag.e5convert" in err
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "ix" / "CURRENT").exists()
+
+
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory: pytest.TempPathFactory, e5_dir: Path) -> str:
+    ix = str(tmp_path_factory.mktemp("cli") / "ix")
+    built = run_cli("index", "--index", ix)
+    assert built.returncode == 0, built.stderr
+    return ix
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["深圳のAI企業は何社ありますか？", "선전의 인공지능 기업은 몇 개입니까?", "🚀🚀🚀",
+                                      "深圳\u200b人工智能企业有多少家？😀"])
+def test_unusual_questions_through_the_cli(cli_index: str, question: str) -> None:
+    proc = run_cli("ask", question, "--index", cli_index, "--generator", "extractive", "--json")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    import json
+
+    answer = json.loads(proc.stdout)
+    assert answer["answer"] and answer["language"] in ("en", "zh-Hans", "zh-Hant")

@@ -176,6 +176,16 @@ def test_over_long_message_is_refused_with_the_limit(service: app.ChatService, n
     assert app.too_long("深" * 1000) is None
 
 
+@pytest.mark.parametrize("text", [
+    "深圳🚀人工智能企业有多少家？😀", "深圳のAI企業は何社ありますか？", "선전의 인공지능 기업은 몇 개입니까?",
+    "Shenzhen 人工智能 企業 how many?", "🚀🚀🚀", "深圳\u200b人工智能\u200d企业",
+])
+def test_unusual_questions_get_an_answer_or_a_decline_never_an_error(service: app.ChatService, text: str) -> None:
+    chat, _, _, history, answers = run_turn(service, text)[-1][:5]
+    assert len(answers) == 1 and answers[0].text and 'class="pq-error"' not in chat[-1]["content"]
+    assert "Traceback" not in chat[-1]["content"] and history[-1]["content"] == answers[0].text
+
+
 def test_invalid_question_becomes_short_message(service: app.ChatService) -> None:
     chat = run_turn(service, "深圳\x01人工智能")[-1][0]
     assert "control character" in chat[-1]["content"] and 'class="pq-error"' in chat[-1]["content"]
