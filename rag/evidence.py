@@ -24,7 +24,9 @@ from rag.types import Document, Evidence, Hit
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9+.&'-]*")
 _QUESTION_WORDS = frozenset(
     "多少 哪些 哪个 哪 什么 几 几家 如何 怎样 怎么 是否 为何 为什么 吗 呢 请问 请 告诉 介绍 一下 提到 提出 "
-    "说 讲 分别 有 有多少 是 的 了 和 与 及 在 到 对 中 其 把 被 据 根据 文章 报道 资料 哪一年 何时 多大 多高".split()
+    "说 讲 分别 有 有多少 是 的 了 和 与 及 在 到 对 中 其 把 被 据 根据 文章 报道 资料 哪一年 何时 多大 多高 "
+    # how a question about conflicting reports is framed, not what it is about
+    "到底 究竟 不同 各家 给出 数字 好像 对不上 说法 一致 一样 有何 来源".split()
 )
 
 
@@ -269,7 +271,7 @@ class Focus:
     quantity: bool
     measure: tuple[tuple[str, ...], ...] = ()  # every group must be mentioned, by one of its forms
     unit: str = ""
-    entities: tuple[str, ...] = ()
+    entities: tuple[tuple[str, ...], ...] = ()  # each by its forms (深度求索, deepseek)
     count: bool = False  # "how many": a number of things, not a percentage
 
     @classmethod
@@ -287,7 +289,7 @@ class Focus:
                 measure, unit = asked_measure(question, lang)
         quantity = bool(_WANTS_QUANTITY.search(latest) or _WANTS_QUANTITY.search(question))
         count = bool(_WANTS_COUNT.search(latest if _WANTS_QUANTITY.search(latest) else question))
-        entities = tuple(e.lower() for e in _entities(question, lang))
+        entities = tuple(_entities(question, lang))
         return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities, count)
 
     def off_topic(self, sentence: str, context: str = "") -> str:
@@ -298,12 +300,12 @@ class Focus:
         norm = normalize(sentence).lower()
         if context:
             ctx = normalize(context).lower()
-            places = [e for e in self.entities if named_places(e)]
-            if places and not any(p in ctx for p in places):  # one of the places asked about
-                return f"nothing about {places[0]} around it"
+            places = [e for e in self.entities if named_places(e[0])]
+            if places and not any(f in ctx for p in places for f in p):  # one of the places asked about
+                return f"nothing about {places[0][0]} around it"
             for ent in self.entities:
-                if ent not in places and ent not in ctx:
-                    return f"nothing about {ent} around it"
+                if ent not in places and not any(f in ctx for f in ent):
+                    return f"nothing about {ent[0]} around it"
             if self.years and not any(str(y) in ctx for y in self.years):
                 return "nothing for " + ", ".join(map(str, sorted(self.years))) + " around it"
         places = named_places(sentence)
@@ -364,13 +366,25 @@ def select_evidence(
     return (on_topic or ranked)[:limit], terms
 
 
-def _entities(question: str, lang: str) -> list[str]:
-    """Named entities (places, organisations, people) the question names, in matching form."""
+_GENERIC_ENTITIES = frozenset({"中国", "全国", "我国", "china", "中华人民共和国"})
+
+
+def _entities(question: str, lang: str) -> list[tuple[str, ...]]:
+    """Named entities (places, organisations, people) the question names, each as its matching
+    forms: Chinese and English (深度求索 / deepseek), since sources write either. China itself
+    is left out: nearly every sentence is about it."""
     gloss = load_glossary()
+    english_of = {normalize(zh): en.lower() for zh, en in gloss.english_names_index()}
     if lang == "en":
-        names = [k for k, _ in gloss.english_names_index()]
-        groups = gloss.expand_groups(question)
-        return [normalize(g[0]) for g in groups if any(normalize(x) in names for x in g)]
-    qn = normalize(question)
-    found = [normalize(zh) for zh, _ in gloss.english_names(qn)]
-    return [f for i, f in enumerate(found) if not any(f in other for j, other in enumerate(found) if j != i)]
+        groups = [tuple(normalize(x) for x in g) for g in gloss.expand_groups(question)]
+        found = [g for g in groups if any(x in english_of for x in g)]
+    else:
+        qn = normalize(question)
+        found = [(normalize(zh),) for zh, _ in gloss.english_names(qn)]
+        found = [f for i, f in enumerate(found) if not any(f[0] in o[0] for j, o in enumerate(found) if j != i)]
+    out = []
+    for g in found:
+        forms = tuple(dict.fromkeys([*(x.lower() for x in g), *(english_of[x] for x in g if x in english_of)]))
+        if not set(forms) & _GENERIC_ENTITIES:
+            out.append(forms)
+    return out
