@@ -9,13 +9,13 @@ import numpy as np
 
 # Below this many vectors the store is exact (IndexFlatIP); from it up, HNSW. Measured with
 # bench/bench_scale.py on 2 cores (e5 vectors of the question set as queries): exact search costs
-# about 0.15 ms per 1,000 passages (1.3 ms at 10k, 15 ms at 100k), HNSW at efSearch 128 under
-# 1 ms with recall@10 0.98 at 100k; from 50k passages exact search would take over 7 ms of a
-# 50 ms budget, so HNSW starts there.
+# about 0.13-0.15 ms per 1,000 passages (1.3 ms at 10k, 15 ms at 100k, 127 ms at 1M); HNSW at
+# efSearch 256 takes 1.6 ms with recall@10 0.99 at 100k and 2.6 ms with 0.95 at 1M. From 50k
+# passages exact search would spend over 7 ms of a 50 ms budget, so HNSW starts there.
 HNSW_MIN_PASSAGES = 50_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
-HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH = 256
 
 
 @runtime_checkable
