@@ -221,6 +221,8 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
     return (), ""
 
 
+# "那白皮书里的数字是多少？": the number of the same thing as before
+_SAME_MEASURE = re.compile(r"(数字|数据|数目|数值|the (?:number|figure|same))", re.I)
 _FOLLOW_UP_ZH = re.compile(r"^(?:那么|那麼|那|还有|還有|另外)?(?P<x>.+?)呢\s*[?？]?$")
 _FOLLOW_UP_EN = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\s+(?:the\s+)?(?P<x>[a-z][a-z -]*?)\s*\??$", re.I)
 
@@ -282,13 +284,18 @@ class Focus:
         places = named_places(latest) or named_places(question)
         years = years_named(latest) or years_named(question)
         measure, unit = asked_measure(latest, lang)
-        if not _WANTS_QUANTITY.search(latest):
-            # "總估值呢？" asks for its own measure; "2027年呢？" keeps the one asked before
-            measure = follow_up_measure(latest, lang) if latest != question else ()
-            if not measure:
+        count = bool(_WANTS_COUNT.search(latest))
+        if not measure and latest != question:
+            # "總估值呢？" asks for its own measure; "2027年呢？" and "那白皮书里的数字是多少？"
+            # keep the one asked before (``question`` starts with the earlier question)
+            measure = follow_up_measure(latest, lang)
+            if not measure and (not _WANTS_QUANTITY.search(latest) or _SAME_MEASURE.search(normalize(latest))):
                 measure, unit = asked_measure(question, lang)
+                count = count or bool(_WANTS_COUNT.search(question))
+        elif not _WANTS_QUANTITY.search(latest):
+            measure, unit = asked_measure(question, lang)
+            count = bool(_WANTS_COUNT.search(question))
         quantity = bool(_WANTS_QUANTITY.search(latest) or _WANTS_QUANTITY.search(question))
-        count = bool(_WANTS_COUNT.search(latest if _WANTS_QUANTITY.search(latest) else question))
         entities = tuple(_entities(question, lang))
         return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities, count)
 
