@@ -21,6 +21,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.errors import GeneratorError, PolicyQAError
 from rag.evidence import Focus, select_evidence
+from rag.figures import extract as extract_figures
 from rag.generators.base import NOT_IN_CORPUS, AnswerGenerator
 from rag.generators.extractive import ExtractiveGenerator, asks_which_document, named_document
 from rag.guard import clean_question, strip_instructions
@@ -42,6 +43,7 @@ FALLBACK_NOTICE = {
     "unsure": "The language model could not phrase an answer; showing the source sentences instead.",
     "degenerate": "The language model gave an empty or garbled answer; showing the source sentences instead.",
     "language": "The language model answered in the wrong language; showing the source sentences instead.",
+    "count": "The language model did not give the number asked for; showing the source sentences instead.",
 }
 IGNORED_NOTICE = "The question contained instructions to the assistant; they were ignored."
 _FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|那|那么|那麼|还有|還有|另外|以及)\b|[呢吗嗎]\s*[?？]?$", re.I)
@@ -109,6 +111,17 @@ def degenerate(text: str, question: str) -> bool:
         return True  # "[1]", "10 [1]": a bare number says nothing about what it counts
     q = re.sub(r"[\s\W_]+", "", question)
     return bool(q) and (body in q or q in body) and len(body) <= len(q) + 4
+
+
+def answers_count(text: str, turn: Turn) -> bool:
+    """A Chinese answer to "多少家 / how many" must state a number of things, not only a sum of
+    money or a percentage (a small model picks 2488亿元 from a sentence that also says 1920家)."""
+    if turn.language == "en":
+        return True  # English renderings of counts ("1,920 companies") are not told apart reliably
+    focus = Focus.of(turn.query, turn.language, turn.latest)
+    if not focus.count:
+        return True
+    return any(f.kind == "number" and "元" not in f.unit for f in extract_figures(text))
 
 
 def leaks_prompt(text: str) -> bool:
@@ -258,6 +271,8 @@ class QAChain:
             text, notice, used = "", FALLBACK_NOTICE["degenerate"], self.fallback
         elif used is not self.fallback and turn.language == "en" and answer_language(text) != "en":
             text, notice, used = "", FALLBACK_NOTICE["language"], self.fallback
+        elif used is not self.fallback and not answers_count(text, turn):
+            text, notice, used = "", FALLBACK_NOTICE["count"], self.fallback
         if used is self.fallback:
             text = "".join(self.fallback.generate(request))
         answer_text, citations = self._cite(text, turn)
@@ -267,7 +282,7 @@ class QAChain:
             retry_text, retry_cites = self._cite(retry, turn)
             retry_check = verify(retry_text, retry_cites)
             if (retry and NOT_IN_CORPUS not in retry and retry_check.ok and retry_cites and not leaks_prompt(retry)
-                    and not degenerate(retry, turn.question)
+                    and not degenerate(retry, turn.question) and answers_count(retry, turn)
                     and (turn.language != "en" or answer_language(retry) == "en")):
                 answer_text, citations, check = retry_text, retry_cites, retry_check
             else:

@@ -225,3 +225,11 @@ def test_a_script_neutral_follow_up_is_answered_in_the_script_of_the_conversatio
     assert a.language == "zh-Hant"
     b = chain.ask("2026年呢？", history)
     assert b.language == "zh-Hant"
+
+
+def test_a_count_question_answered_with_a_sum_of_money_falls_back(fake_index: HybridIndex) -> None:
+    chain, _ = chain_with(fake_index, "3600億元[1]。")
+    a = chain.ask("到2024年底深圳有多少家人工智能企業？")
+    assert a.generator == "extractive" and "number asked for" in a.notice and "2800" in a.text
+    chain, _ = chain_with(fake_index, "超2800家[1]。")
+    assert chain.ask("到2024年底深圳有多少家人工智能企業？").generator == "fake"
