@@ -46,3 +46,10 @@ def test_question_cleaning() -> None:
         clean_question("字" * 1001)
     with pytest.raises(Exception, match="control character"):
         clean_question("abc\x1b[31m")
+
+
+def test_boolean_settings_read_common_spellings_and_refuse_others() -> None:
+    assert Settings.from_env({"POLICYQA_INT8_QUERIES": "off"}).int8_queries is False
+    assert Settings.from_env({"POLICYQA_INT8_QUERIES": "1"}).int8_queries is True
+    with pytest.raises(ConfigError, match="true or false"):
+        Settings.from_env({"POLICYQA_INT8_QUERIES": "maybe"})
