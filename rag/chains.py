@@ -27,7 +27,7 @@ from rag.generators.extractive import ExtractiveGenerator, asks_which_document, 
 from rag.guard import clean_question, strip_instructions
 from rag.index import HybridIndex
 from rag.places import about_other_place, named_places
-from rag.textnorm import answer_language, cjk_count, detect_language, script_neutral, to_script
+from rag.textnorm import answer_language, cjk_count, detect_language, normalize, script_neutral, to_script
 from rag.types import Answer, Citation, Evidence, GenerationRequest, Hit, Verification
 from rag.verify import verify
 
@@ -44,6 +44,8 @@ FALLBACK_NOTICE = {
     "degenerate": "The language model gave an empty or garbled answer; showing the source sentences instead.",
     "language": "The language model answered in the wrong language; showing the source sentences instead.",
     "count": "The language model did not give the number asked for; showing the source sentences instead.",
+    "qualified": "The language model's figure is qualified differently in the source (per, average or of which); "
+    "showing the source sentences instead.",
 }
 IGNORED_NOTICE = "The question contained instructions to the assistant; they were ignored."
 _FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|那|那么|那麼|还有|還有|另外|以及)\b|[呢吗嗎]\s*[?？]?$", re.I)
@@ -122,6 +124,28 @@ def answers_count(text: str, turn: Turn) -> bool:
     if not focus.count:
         return True
     return any(f.kind == "number" and "元" not in f.unit for f in extract_figures(text))
+
+
+_QUALIFIERS = ("每", "平均", "人均", "其中")
+_CLAUSE = re.compile(r"[^，,；;。！？!?：:]+")
+
+
+def misreads_figure(text: str, citations: Sequence[Citation], question: str) -> bool:
+    """Does the answer take a figure whose clause in the source qualifies it in a way the question
+    does not ("平均每平方公里拥有12家" given as the number of companies)? Every such figure found
+    in a quote must be free of per / average / of-which qualifiers the question lacks."""
+    asked = normalize(question)
+    wanted = [q for q in _QUALIFIERS if q not in asked]
+    if not wanted:
+        return False
+    figures = [f for f in extract_figures(text) if f.kind in ("number", "percent")]
+    for cite in citations:
+        quote = normalize(cite.quote)
+        for clause in _CLAUSE.finditer(quote):
+            for qf in extract_figures(clause.group()):
+                if any(af.matches(qf) for af in figures) and any(w in clause.group() for w in wanted):
+                    return True
+    return False
 
 
 def leaks_prompt(text: str) -> bool:
@@ -277,6 +301,10 @@ class QAChain:
             text = "".join(self.fallback.generate(request))
         answer_text, citations = self._cite(text, turn)
         check = verify(answer_text, citations)
+        if used is not self.fallback and check.ok and misreads_figure(answer_text, citations, turn.query):
+            used, notice = self.fallback, FALLBACK_NOTICE["qualified"]
+            answer_text, citations = self._cite("".join(self.fallback.generate(request)), turn)
+            check = verify(answer_text, citations)
         if not check.ok and used is not self.fallback:
             retry = "".join(self.generator.generate(replace(request, strict=True))) if not notice else ""
             retry_text, retry_cites = self._cite(retry, turn)

@@ -37,7 +37,7 @@ from rag.types import Chunk, DocMeta, Document, Hit
 
 FORMAT = 1
 REBUILD_CMD = "python -m rag index --rebuild"
-NORMALISATION = "NFKC+opencc-t2s+ungroup-digits"
+NORMALISATION = "NFKC+opencc-t2s+regional-words+ungroup-digits"
 
 
 @dataclass
@@ -212,8 +212,9 @@ def _doc_record(d: Document) -> dict:
 def _saved_vectors(live: Path, config: dict) -> dict[str, np.ndarray]:
     try:
         man = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
-        if man.get("config", {}).get("model") != config["model"]:
-            return {}
+        saved = man.get("config", {})
+        if saved.get("model") != config["model"] or saved.get("text_normalisation") != config["text_normalisation"]:
+            return {}  # vectors of text normalised another way are not reused
         vecs = np.load(live / "vectors.npy", allow_pickle=False)
         ids = [json.loads(line)["chunk_id"] for line in (live / "chunks.jsonl").open(encoding="utf-8")]
         return dict(zip(ids, vecs, strict=True)) if len(ids) == len(vecs) else {}

@@ -51,10 +51,17 @@ def ungroup_digits(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """The matching form: NFKC (full-width -> half-width), Simplified, digits ungrouped."""
+    """The matching form: NFKC (full-width -> half-width), Simplified, 机械人 -> 机器人, digits ungrouped."""
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text)
+    for regional, common in _REGIONAL_WORDS:
+        text = text.replace(regional, common)
     return ungroup_digits(text)
+
+
+# Hong Kong usage that OpenCC leaves as it is, mapped to the mainland word the corpus mostly
+# uses (same length, so positions in the matching form do not move)
+_REGIONAL_WORDS = (("机械人", "机器人"),)
 
 
 def cjk_count(text: str) -> int:

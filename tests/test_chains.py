@@ -233,3 +233,15 @@ def test_a_count_question_answered_with_a_sum_of_money_falls_back(fake_index: Hy
     assert a.generator == "extractive" and "number asked for" in a.notice and "2800" in a.text
     chain, _ = chain_with(fake_index, "超2800家[1]。")
     assert chain.ask("到2024年底深圳有多少家人工智能企業？").generator == "fake"
+
+
+def test_a_figure_qualified_per_unit_in_the_source_is_not_given_as_the_total() -> None:
+    from rag.chains import misreads_figure
+    from rag.types import Citation
+
+    quote = "深圳国家级高新技术企业突破2.5万家,平均每平方公里拥有12家国家级高新技术企业,密度位居全国第一;"
+    cite = Citation(n=1, doc_id="d", title="", publisher="", published="", chunk_id="c", start=0, end=1, quote=quote)
+    question = "深圳有多少家国家级高新技术企业？"
+    assert misreads_figure("深圳有12家国家级高新技术企业。[1]", [cite], question)
+    assert not misreads_figure("深圳国家级高新技术企业突破2.5万家。[1]", [cite], question)
+    assert not misreads_figure("平均每平方公里12家。[1]", [cite], "深圳平均每平方公里有多少家高新技术企业？")

@@ -29,3 +29,9 @@ def test_to_script_round_trip() -> None:
     assert to_script("人工智能终端产品产量", "zh-Hant") == "人工智能終端產品產量"
     assert to_script("人工智能終端產品產量", "zh-Hans") == "人工智能终端产品产量"
     assert to_script("unchanged", "en") == "unchanged"
+
+
+def test_hong_kong_robot_matches_the_mainland_word() -> None:
+    from rag.textnorm import normalize
+
+    assert normalize("深圳目前擁有機械人相關企業5.11萬家") == "深圳目前拥有机器人相关企业5.11万家"
