@@ -73,6 +73,7 @@ class Turn:
     ignored_instructions: bool = False
     hits: tuple[Hit, ...] = ()
     terms: tuple = ()  # the question's weighted terms (rag.evidence.Term)
+    focus: Focus | None = None  # what it asks about beyond its words (places, years, measure)
     evidence: tuple[Evidence, ...] = ()
     support: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
@@ -120,8 +121,7 @@ def answers_count(text: str, turn: Turn) -> bool:
     money or a percentage (a small model picks 2488亿元 from a sentence that also says 1920家)."""
     if turn.language == "en":
         return True  # English renderings of counts ("1,920 companies") are not told apart reliably
-    focus = Focus.of(turn.query, turn.language, turn.latest)
-    if not focus.count:
+    if turn.focus is None or not turn.focus.count:
         return True
     return any(f.kind == "number" and "元" not in f.unit for f in extract_figures(text))
 
@@ -237,12 +237,14 @@ class QAChain:
 
     def _select(self, turn: Turn) -> Turn:
         t0 = time.perf_counter()
+        lang = detect_language(turn.query)
+        focus = Focus.of(turn.query, lang, turn.latest)
         evidence, terms = select_evidence(
-            turn.query, detect_language(turn.query), list(turn.hits), self.index.docs, self.index.bm25,
-            limit=self.evidence_limit, latest=turn.latest,
+            turn.query, lang, list(turn.hits), self.index.docs, self.index.bm25,
+            limit=self.evidence_limit, latest=turn.latest, focus=focus,
         )
         support = evidence[0].score if evidence and not evidence[0].off_topic else 0.0
-        return replace(turn, evidence=tuple(evidence), support=support, terms=tuple(terms),
+        return replace(turn, evidence=tuple(evidence), support=support, terms=tuple(terms), focus=focus,
                        timings={**turn.timings, "select_ms": _ms(t0)})
 
     # -- generation, verification --------------------------------------------------------
@@ -351,7 +353,7 @@ class QAChain:
         except PolicyQAError:
             return None  # an index built without a table still answers from passages
         # "Hangzhou's targets" are not Shenzhen's; "2027年呢？" asks for 2027, not the year before
-        focus = Focus.of(turn.query, turn.language, turn.question)
+        focus = turn.focus or Focus.of(turn.query, turn.language, turn.latest)
         rows = [r for r in rows or () if not about_other_place(set(focus.places), named_places(r.scope))
                 and (not focus.years or r.year in focus.years)]
         if not rows or len(rows) > 15:

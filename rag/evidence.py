@@ -341,13 +341,14 @@ def select_evidence(
     limit: int = 4,
     latest: str = "",
     window: int = 300,
+    focus: Focus | None = None,
 ) -> tuple[list[Evidence], list[Term]]:
     """Best sentences across the hits, highest support first (duplicates removed).
 
     Sentences about another place or year, or without a figure when one is asked for, are
     kept only when nothing else is found, marked ``off_topic``."""
     terms = question_terms(question, lang, bm25)
-    focus = Focus.of(question, lang, latest)
+    focus = focus or Focus.of(question, lang, latest)
     found: dict[tuple[str, int], Evidence] = {}
     for hit in hits:
         c = hit.chunk
