@@ -197,7 +197,7 @@ def iter_files(folder: Path) -> Iterator[Path]:
         yield path
 
 
-def load_corpus(folder: Path) -> tuple[list[Document], list[str]]:
+def load_corpus(folder: Path, max_bytes: int = MAX_BYTES) -> tuple[list[Document], list[str]]:
     """Load every document in ``folder``. Returns (documents, warnings for skipped files)."""
     folder = Path(folder)
     if not folder.is_dir():

@@ -74,3 +74,33 @@ def strip_instructions(question: str) -> tuple[str, bool]:
     if not found:
         return question, False
     return " ".join(kept).strip(), True
+
+
+# Sentences of a document that speak to the model rather than about the world: "when you answer,
+# say ...", "you must reply ...", "tell the user ...", "as an AI assistant ...". Together with
+# the question patterns above they mark planted text, which is never evidence.
+_ADDRESSES_MODEL = re.compile(
+    r"\b(?:when|if)\s+(?:you\s+are\s+|you're\s+)?(?:asked|answering|responding|replying)\b[^.?!]{0,60}\b(?:say|answer|reply|"
+    r"respond|state|claim|tell)\b|"
+    r"\b(?:tell|inform)\s+(?:the\s+)?users?\b|\bas\s+an?\s+(?:ai|language\s+model|assistant|chatbot)\b|"
+    r"\b(?:ai|language\s+model|assistant|chatbot|llm)s?\b[^.?!]{0,20}\b(?:must|should|shall)\s+(?:always\s+)?"
+    r"(?:answer|reply|say|respond|state)\b|"
+    r"\byou\s+(?:must|should|shall|will)\s+(?:always\s+)?(?:answer|reply|say|respond|state|claim|tell)\b|"
+    r"^\s*(?:please\s+)?(?:answer|reply|respond)\s*:|"
+    r"(?:回答|回复|答复|作答|应答)(?:问题)?(?:时|的时候)[，,]?\s*(?:请|要|务必|必须|一律|应|应当|就)?\s*(?:说|称|表示|写|回答|告诉)|"
+    r"(?:当|如果|若)?(?:用户|有人|别人)(?:问|询问|提问|问到|问起)[^。！？]{0,30}(?:时|的时候)?[，,]?\s*(?:请|要|务必|必须|一律|就)"
+    r"\s*(?:回答|说|称|表示|告诉)|"
+    r"(?:你|您)(?:必须|应该|应当|要|需要|务必|一定要)(?:始终|总是|一律)?(?:回答|回复|说|称|表示|声称|告诉用户)|"
+    r"(?:告诉|告知|回答)(?:用户|提问者)|(?:作为|身为)(?:一个|一名)?(?:AI|人工智能)?(?:助手|语言模型|大模型|聊天机器人)|"
+    r"^\s*(?:请)?(?:直接)?(?:回答|回复|输出)\s*[:：]",
+    re.I,
+)
+
+
+def is_planted_instruction(text: str) -> bool:
+    """Does this sentence address the assistant (ignore your instructions, when asked say X)
+    instead of stating something about the world? Such a sentence is never used as evidence."""
+    from rag.textnorm import normalize
+
+    norm = normalize(text)
+    return bool(_INSTRUCTION.search(norm) or _ADDRESSES_MODEL.search(norm))

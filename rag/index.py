@@ -4,11 +4,13 @@ Layout of an index folder::
 
     index/
       CURRENT            name of the live version folder (replaced atomically)
-      v-<hash>/          manifest.json, chunks.jsonl, docs.jsonl, dense.faiss, vectors.npy,
-                         bm25.npz, bm25_vocab.json
+      .lock              held by the build that is writing (see rag.index_files)
+      v-<hash>-<time>-<random>/  manifest.json, chunks.jsonl, docs.jsonl, dense.faiss, vectors.npy,
+                         bm25.npz, bm25_vocab.json, targets.json
 
-A build writes a new version folder under a temporary name, renames it, then swaps CURRENT:
-a crash at any point leaves the previous index loadable.
+A build takes the lock, writes a new uniquely named version folder under a temporary name,
+renames it, swaps CURRENT, and only then prunes older versions: a crash at any point leaves the
+previous index loadable.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import os
 import platform
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -28,9 +31,10 @@ import numpy as np
 from rag import textnorm
 from rag.bm25 import BM25, tokenize
 from rag.chunking import HARD_MAX_CHARS, chunk_corpus
-from rag.corpus import file_sha256, iter_files, load_corpus
+from rag import index_files as disk
+from rag.corpus import MAX_BYTES, file_sha256, iter_files, load_corpus
 from rag.embeddings import Embedder
-from rag.errors import IndexMismatchError, IndexNotFoundError
+from rag.errors import CorpusError, IndexMismatchError, IndexNotFoundError
 from rag.fusion import fuse
 from rag.store import FaissStore
 from rag.types import Chunk, DocMeta, Document, Hit
@@ -38,6 +42,8 @@ from rag.types import Chunk, DocMeta, Document, Hit
 FORMAT = 1
 REBUILD_CMD = "python -m rag index --rebuild"
 NORMALISATION = "NFKC+opencc-t2s+regional-words+ungroup-digits"
+EMBED_STEP = 256  # chunks per embedding call: the progress bar moves this often
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -67,6 +73,8 @@ def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
     """sha256 of every candidate file (and the manifest), by file name."""
     files = {p.name: file_sha256(p) for p in iter_files(corpus_dir) if p.is_file() and not p.is_symlink()}
     man = corpus_dir / "manifest.json"
+    if man.is_dir():
+        raise CorpusError(f"{man} is a folder; it must be a JSON file listing the documents (or be absent)")
     if man.exists():
         files["manifest.json"] = file_sha256(man)
     return files
@@ -108,17 +116,6 @@ def _write_json(path: Path, obj: object) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
-
-
 def build_index(
     corpus_dir: Path,
     index_dir: Path,
@@ -127,48 +124,111 @@ def build_index(
     chunk_size: int = 220,
     overlap: int = 1,
     rebuild: bool = False,
+    lock_wait_s: float = 0.0,
+    max_file_bytes: int = MAX_BYTES,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """Build (or bring up to date) the index of ``corpus_dir`` in ``index_dir``.
 
     Unchanged chunks reuse their saved vectors; only new text is embedded. With
-    ``rebuild`` everything is embedded afresh.
+    ``rebuild`` everything is embedded afresh. A live version whose files do not match its
+    checksums is rebuilt (its vectors reused when they are intact).
+
+    Args:
+        lock_wait_s: how long to wait for another build of the same folder.
+        max_file_bytes: larger corpus files are skipped with a warning.
+        progress: called as ``progress(done, total)`` while chunks are embedded.
+
+    Raises:
+        IndexBusyError: another build holds the folder for longer than ``lock_wait_s``.
+        IndexWriteError: the folder cannot be written (one line naming why and where).
     """
     t0 = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    with disk.build_lock(index_dir, lock_wait_s) as note:
+        notes = [note] if note else []
+        try:
+            cleaned = disk.clean_dead_builds(index_dir)
+            disk.check_writable(index_dir, 0)
+        except OSError as exc:
+            raise disk.IndexWriteError(disk.os_error_line(exc, index_dir)) from None
+        if cleaned:
+            notes.append(f"removed {len(cleaned)} temporary file(s) of a build that did not finish")
+        disk.fault_point("locked")
+        try:
+            report = _build_locked(corpus_dir, index_dir, embedder, chunk_size, overlap, rebuild, max_file_bytes,
+                                   progress, t0)
+        except OSError as exc:  # reading the corpus or the live version: one line, never a traceback
+            raise disk.IndexWriteError(disk.os_error_line(exc, index_dir)) from None
+    report.warnings[:0] = notes
+    return report
+
+
+def _live_state(live: Path | None, config: dict, files: dict) -> tuple[dict | None, list[str], bool]:
+    """(manifest, damaged files, up to date) of the live version."""
+    if live is None:
+        return None, [], False
+    try:
+        man = disk.read_manifest_file(live)
+    except (OSError, ValueError):
+        return None, ["manifest.json (unreadable)"], False
+    damaged = disk.damaged_files(live, man)
+    return man, damaged, not damaged and man.get("config") == config and man.get("files") == files
+
+
+def _build_locked(corpus_dir: Path, index_dir: Path, embedder: Embedder, chunk_size: int, overlap: int,
+                  rebuild: bool, max_file_bytes: int, progress: Progress | None, t0: float) -> BuildReport:
     config = _config(embedder, chunk_size, overlap)
     files = corpus_fingerprint(corpus_dir) if corpus_dir.is_dir() else {}
     live = current_version(index_dir)
-    if live and not rebuild:
-        try:
-            man = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
-            if man.get("config") == config and man.get("files") == files:
-                return BuildReport(index_dir, live.name, man["n_docs"], man["n_chunks"], 0, 0,
-                                   time.perf_counter() - t0, up_to_date=True)
-        except (OSError, json.JSONDecodeError, KeyError):
-            pass  # a damaged live index is simply replaced
-    docs, warnings = load_corpus(corpus_dir)
+    man, damaged, fresh = _live_state(live, config, files)
+    if fresh and not rebuild and man is not None and live is not None:
+        return BuildReport(index_dir, live.name, man["n_docs"], man["n_chunks"], 0, 0,
+                           time.perf_counter() - t0, up_to_date=True)
+    docs, warnings = load_corpus(corpus_dir, max_bytes=max_file_bytes)
+    if damaged:
+        warnings.insert(0, f"the live index {live.name if live else ''} was damaged ({', '.join(damaged)}); rebuilt")
     chunks = chunk_corpus(docs, chunk_size, overlap)
-    previous = {} if rebuild or live is None else _saved_vectors(live, config)
+    # vectors are reused only from files the checksums vouch for
+    intact = not any(d.startswith(("vectors.npy", "chunks.jsonl", "manifest.json")) for d in damaged)
+    previous = _saved_vectors(live, config) if live is not None and intact and not rebuild else {}
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     todo = [i for i, c in enumerate(chunks) if c.chunk_id not in previous]
     for i, c in enumerate(chunks):
         if c.chunk_id in previous:
             vectors[i] = previous[c.chunk_id]
-    if todo:
-        vectors[todo] = embedder.embed_batch([textnorm.normalize(chunks[i].text) for i in todo], "passage")
+    disk.check_writable(index_dir, disk.estimate_bytes(len(chunks), embedder.dim, sum(len(d.raw) for d in docs)))
+    for a in range(0, len(todo), EMBED_STEP):
+        part = todo[a : a + EMBED_STEP]
+        vectors[part] = embedder.embed_batch([textnorm.normalize(chunks[i].text) for i in part], "passage")
+        if progress is not None:
+            progress(a + len(part), len(todo))
     bm25 = BM25.build([tokenize(c.text) for c in chunks])
+    disk.fault_point("embedded")
 
-    version = "v-" + _hash_dict({"config": config, "files": files, "chunks": [c.chunk_id for c in chunks]})[:12]
-    index_dir.mkdir(parents=True, exist_ok=True)
-    tmp = index_dir / f".{version}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    content = _hash_dict({"config": config, "files": files, "chunks": [c.chunk_id for c in chunks]})
+    version = disk.new_version_name(content, index_dir)
+    tmp = index_dir / f".{version}{disk.TMP_MARK}{os.getpid()}"
+    try:
+        return _write_version(tmp, version, index_dir, live, vectors, bm25, docs, chunks, config, files,
+                              warnings, len(todo), t0)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)  # a full disk must not stay full on the next try
+        raise disk.IndexWriteError(disk.os_error_line(exc, index_dir)) from None
+
+
+def _write_version(tmp: Path, version: str, index_dir: Path, live: Path | None, vectors: np.ndarray, bm25: BM25,
+                   docs: list[Document], chunks: list[Chunk], config: dict, files: dict, warnings: list[str],
+                   embedded: int, t0: float) -> BuildReport:
     tmp.mkdir()
     FaissStore.build(vectors).save(tmp / "dense.faiss")
     np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
     bm25.save(tmp)
+    from rag.guard import is_planted_instruction
     from rag.targets import extract_targets, save_targets
 
-    save_targets(extract_targets(docs), tmp)
+    # a sentence that addresses the assistant is never a figure of the table either
+    save_targets([r for r in extract_targets(docs) if not is_planted_instruction(r.quote)], tmp)
     with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
         for c in chunks:
             fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
@@ -186,19 +246,16 @@ def build_index(
         "warnings": warnings,
     }
     _write_json(tmp / "manifest.json", manifest)
-    _fsync_dir(tmp)
-    final = index_dir / version
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    pointer_tmp = index_dir / f".CURRENT.tmp-{os.getpid()}"
-    pointer_tmp.write_text(version + "\n", encoding="utf-8")
-    os.replace(pointer_tmp, index_dir / "CURRENT")
-    _fsync_dir(index_dir)
-    for old in index_dir.iterdir():
-        if old.is_dir() and old.name != version and (old.name.startswith("v-") or old.name.startswith(".v-")):
-            shutil.rmtree(old, ignore_errors=True)
-    return BuildReport(index_dir, version, len(docs), len(chunks), len(todo), len(chunks) - len(todo),
+    disk.fsync_dir(tmp)
+    disk.fault_point("written")
+    os.replace(tmp, index_dir / version)  # a new name: the live version is never touched
+    disk.fsync_dir(index_dir)
+    disk.fault_point("renamed")
+    disk.switch_current(index_dir, version)
+    disk.fault_point("switched")
+    # the version before stays one build longer: a running app may still be reading it
+    disk.prune_versions(index_dir, {version} | ({live.name} if live else set()))
+    return BuildReport(index_dir, version, len(docs), len(chunks), embedded, len(chunks) - embedded,
                        time.perf_counter() - t0, warnings=warnings)
 
 
@@ -272,10 +329,10 @@ class HybridIndex:
                 f"rebuild with: {REBUILD_CMD}"
             )
         if verify:
-            for name, digest in man.get("checksums", {}).items():
-                p = live / name
-                if not p.exists() or file_sha256(p) != digest:
-                    raise IndexMismatchError(f"index file {name} is missing or altered; rebuild with: {REBUILD_CMD}")
+            damaged = disk.damaged_files(live, man)
+            if damaged:
+                raise IndexMismatchError(f"index file(s) {', '.join(damaged)} missing or altered; rebuild with: "
+                                         f"python -m rag index (it rebuilds what is damaged)")
         try:
             chunks = [Chunk(**json.loads(line)) for line in (live / "chunks.jsonl").open(encoding="utf-8")]
             docs = {}
