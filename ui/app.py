@@ -13,9 +13,8 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python ui/app.py` puts ui/, not the repo root, on the path
@@ -24,19 +23,17 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
-from rag.chains import QAChain  # noqa: E402
 from rag.errors import ConfigError, PolicyQAError  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from rag.types import Answer  # noqa: E402
 from ui import render_html as R  # noqa: E402
 from ui import targets_tab  # noqa: E402
+from ui.library import Library  # noqa: E402
+from ui.library_tab import LibraryPanel, doc_choices, docs_table, header  # noqa: E402
+from ui.service import MAX_TOP_K, ChatService, friendly_error, too_long  # noqa: E402, F401 -- used by tests
 
 log = logging.getLogger("policyqa.ui")
 UI_ENV = ("POLICYQA_UI_USER", "POLICYQA_UI_PASSWORD")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-MAX_CHARS = 1000
-MAX_TOP_K = 20
-MAX_HISTORY = 20  # messages kept for follow-ups; the chain itself reads only the last few
 LANGUAGES = [("Auto", "auto"), ("English", "en"), ("简体", "zh-Hans"), ("繁體", "zh-Hant")]
 EXAMPLES = [
     "How many AI companies does Shenzhen aim to have by 2026?",
@@ -44,158 +41,33 @@ EXAMPLES = [
     "到2024年底深圳人工智能產業規模達到多少？",
     "What does Shenzhen plan for embodied intelligent robots by 2027?",
 ]
-EMPTY_PROMPT = "Type a question in English, 简体 or 繁體, then press Enter."
-Msg = dict[str, str]
 
 
-def too_long(text: str, limit: int = MAX_CHARS) -> str | None:
-    """The refusal for an over-long message, or None. Checked before any work is done."""
-    if len(text) > limit:
-        return f"Your message is {len(text):,} characters; the limit is {limit:,} characters. Please shorten it."
-    return None
+def export_markdown(answers: list, request: gr.Request) -> str | None:
+    """The conversation as a Markdown file to download (citation links absolute to this server)."""
+    import tempfile
+    import time
+
+    from ui.export import conversation_markdown
+
+    if not answers:
+        gr.Info("Nothing to export yet: ask a question first.")
+        return None
+    host = (request.headers.get("host") if request is not None else "") or "127.0.0.1"
+    text = conversation_markdown(answers, f"http://{host}", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    path = Path(tempfile.mkdtemp(prefix="policyqa-export-")) / "policy-qa-conversation.md"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
 
 
-def friendly_error(exc: BaseException) -> str:
-    """One line for the chat: a PolicyQAError's own message, else the error's kind only."""
-    if isinstance(exc, PolicyQAError):
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"The server could not answer ({type(exc).__name__}). Please try again."
-
-
-class ChatService:
-    """What the UI does with the chain, kept apart from the layout so tests can drive it."""
-
-    def __init__(self, chain: QAChain, settings: Settings | None = None, generator: str = "extractive",
-                 choices: list[str] | None = None) -> None:
-        self.chain = chain
-        self.settings = settings
-        self.default_generator = generator
-        self.choices = [*dict.fromkeys([generator, *(choices or [])])]  # what the Settings offer
-        self.docs = chain.index.docs
-        self._chains: dict[tuple[str, int], QAChain] = {(generator, chain.top_k): chain}
-        self._generators: dict[str, Any] = {generator: chain.generator}
-
-    def chain_for(self, generator: str, top_k: int) -> QAChain:
-        """A chain for this generator and top-k that shares the loaded index (nothing rebuilt).
-
-        One chain per setting instead of changing ``chain.top_k`` in place: two users with
-        different settings may be answered at the same time.
-        """
-        generator = generator if generator in self.choices else self.default_generator
-        key = (generator, min(max(int(top_k), 1), MAX_TOP_K))  # the API accepts any value: clamp it
-        if key not in self._chains:
-            if generator not in self._generators:
-                from rag.runtime import make_generator
-
-                self._generators[generator] = make_generator(self.settings or Settings.from_env(), generator)
-            c = self.chain
-            self._chains[key] = QAChain(
-                c.index, self._generators[generator], top_k=key[1], evidence_limit=c.evidence_limit,
-                abstain_threshold=c.abstain_threshold, max_question_chars=c.max_question_chars,
-                time_budget_s=c.time_budget_s, trust_model_abstention_below=c.trust_model_abstention_below,
-            )
-        return self._chains[key]
-
-    def respond(self, message: str, chat: list[Msg], history: list[Msg], answers: list[Answer],
-                language: str = "auto", generator: str = "", top_k: int = 0) -> Iterator[tuple]:
-        """Stream one turn. Yields (chatbot, input box, chat, history, answers, sources, cited spans)."""
-        chat, history, answers = list(chat or []), list(history or []), list(answers or [])
-        skip = gr.skip()
-
-        def out(box: str, sources: Any = skip, cites: Any = skip) -> tuple:
-            shown = list(chat)  # a copy per update: the chat list goes on changing
-            return shown, box, shown, history, answers, sources, cites
-
-        text = message if isinstance(message, str) else ""
-        if not text.strip():  # nothing is sent; a hint says what to do
-            gr.Info(EMPTY_PROMPT)
-            yield out(message)
-            return
-        refusal = too_long(text)
-        if refusal:  # the text stays in the box so it can be shortened
-            chat += [{"role": "user", "content": R.question_html(text[:200] + "…")},
-                     {"role": "assistant", "content": R.error_html(refusal)}]
-            yield out(message)
-            return
-        turn = len(answers)
-        chat += [{"role": "user", "content": R.question_html(text)},
-                 {"role": "assistant", "content": R.answer_html("", None, turn)}]
-        yield out("")
-        final: Answer | None = None
-        try:
-            chain = self.chain_for(generator, top_k or self.chain.top_k)
-            streamed = ""
-            lang = None if language in ("", "auto", None) else language
-            for item in chain.stream(text, history=history, language=lang):
-                if isinstance(item, Answer):
-                    final = item
-                else:
-                    streamed += item
-                    chat[-1] = {"role": "assistant", "content": R.answer_html(streamed, None, turn)}
-                    yield out("")
-            if final is None:
-                raise RuntimeError("the chain ended without an answer")
-        except Exception as exc:  # any failure: one line in the chat, the details in the server log
-            if not isinstance(exc, PolicyQAError):
-                log.exception("answering %r failed", text[:80])
-            chat[-1] = {"role": "assistant", "content": R.error_html(friendly_error(exc))}
-            yield out("")
-            return
-        answers = [*answers, final]
-        history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": final.text}]
-        history = history[-MAX_HISTORY:]
-        chat[-1] = {"role": "assistant", "content": R.answer_html(final.text, final, turn)}
-        yield out("", R.sources_html(final, self.docs, turn),
-                  gr.update(choices=self.cite_choices(final, turn), value=None))
-
-    @staticmethod
-    def cite_choices(answer: Answer, turn: int) -> list[tuple[str, str]]:
-        return [(f"[{c.n}] {c.title[:50]} — chars {c.start}-{c.end}", f"{turn}:{c.n}") for c in answer.citations]
-
-    def citation(self, token: str, answers: list[Answer]) -> tuple[int, Answer, Any] | None:
-        """Resolve "turn:n[:open]" to (turn, answer, citation); None when it names nothing."""
-        try:
-            turn, n = (int(x) for x in str(token).split(":")[:2])
-            answer = answers[turn]
-            return turn, answer, next(c for c in answer.citations if c.n == n)
-        except (ValueError, IndexError, StopIteration, TypeError):
-            return None
-
-    def pick(self, token: str, answers: list[Answer]) -> tuple:
-        """A click on [n], on "Open in document" (token ends ":1": go to the tab) or a choice of cited
-        span: that answer's sources, and the cited span marked in its document."""
-        found = self.citation(token, answers)
-        if found is None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        turn, answer, c = found
-        tabs = gr.Tabs(selected="docs") if str(token).split(":")[2:3] == ["1"] else gr.skip()
-        return (R.sources_html(answer, self.docs, turn),
-                gr.update(choices=self.cite_choices(answer, turn), value=f"{turn}:{c.n}"),
-                gr.update(value=c.doc_id), R.document_html(self.docs.get(c.doc_id), (c.start, c.end)), tabs)
-
-    def targets(self) -> list:
-        """The index's targets table, or none when the index was built without one."""
-        try:
-            return list(self.chain.index.targets)
-        except PolicyQAError:
-            return []
-
-    def show_document(self, doc_id: str) -> str:
-        return R.document_html(self.docs.get(doc_id))
-
-    def clear(self) -> tuple:
-        return [], "", [], [], [], R.sources_html(None, self.docs), gr.update(choices=[], value=None)
-
-
-def build_ui(service: ChatService) -> gr.Blocks:
-    """The page: Chat (answers, sources, settings) and Documents (corpus, original texts)."""
-    stats = service.chain.index.stats()
-    doc_choices = [(f"{d.meta.title[:60]} — {i}", i) for i, d in sorted(service.docs.items())]
+def build_ui(service: ChatService, library: Library | None = None, login_required: bool = False,
+             poll_s: float = 2.0) -> gr.Blocks:
+    """The page: Chat (answers, sources, settings), Documents (corpus, original texts, uploads), Targets."""
+    panel = LibraryPanel(service, library, login_required)
     with gr.Blocks(title="policy-qa") as demo:
         chat_state, history, answers = gr.State([]), gr.State([]), gr.State([])
-        gr.HTML(f"<h2>policy-qa</h2><p>Grounded answers about the Shenzhen and Hangzhou AI initiatives "
-                f"(2024-2025), in English, 简体 or 繁體. Every claim cites its source. Corpus: "
-                f"{stats['documents']} documents, {stats['chunks']} passages.</p>")
+        seen = gr.State(service.version)  # the index version this page shows
+        head = gr.HTML(header(service), elem_id="pq-header")
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"):
                 with gr.Row():
@@ -208,6 +80,9 @@ def build_ui(service: ChatService) -> gr.Blocks:
                         with gr.Row():
                             send = gr.Button("Send", variant="primary", elem_id="pq-send")
                             clear = gr.Button("Clear conversation", elem_id="pq-clear")
+                            export = gr.Button("Export as Markdown", elem_id="pq-export")
+                        export_file = gr.File(label="Conversation (Markdown)", elem_id="pq-export-file",
+                                              interactive=False)
                         language = gr.Radio(LANGUAGES, value="auto", label="Answer language", elem_id="pq-lang")
                         gr.Examples([[q] for q in EXAMPLES], inputs=[msg], label="Examples")
                         with gr.Accordion("Settings", open=False):
@@ -216,9 +91,10 @@ def build_ui(service: ChatService) -> gr.Blocks:
                     with gr.Column(scale=2):
                         sources = gr.HTML(R.sources_html(None, service.docs), elem_id="pq-sources")
             with gr.Tab("Documents", id="docs") as docs_tab:
-                gr.HTML(R.documents_table_html(service.docs, stats.get("chunks_per_document", {})))
+                table = gr.HTML(docs_table(service), elem_id="pq-docs-table")
+                lib = panel.build()
                 with gr.Row():
-                    doc_dd = gr.Dropdown(doc_choices, value=None, label="Document", elem_id="pq-doc-select")
+                    doc_dd = gr.Dropdown(doc_choices(service), value=None, label="Document", elem_id="pq-doc-select")
                     cite_dd = gr.Dropdown([], value=None, label="Cited span of an answer", elem_id="pq-cite-select")
                 doc_view = gr.HTML(R.document_html(None), elem_id="pq-doc-view")
             with gr.Tab("Targets", id="targets"):
@@ -239,6 +115,14 @@ def build_ui(service: ChatService) -> gr.Blocks:
         cite_dd.input(service.pick, [cite_dd, answers], picked).then(None, js=scroll)
         doc_dd.input(service.show_document, doc_dd, doc_view)
         docs_tab.select(None, js=scroll)
+        export.click(export_markdown, [answers], [export_file])
+        # a citation link (/?doc=ID&start=S&end=E) opens the Documents tab on that span
+        def open_link(request: gr.Request) -> tuple:
+            return service.open_link(dict(request.query_params))
+
+        demo.load(open_link, None, [tabs, doc_dd, doc_view], queue=False).then(None, js=scroll)
+        gr.Timer(poll_s).tick(panel.refresh, [seen], [head, table, doc_dd, lib["remove_dd"], seen], queue=False,
+                              show_progress="hidden")
     return demo
 
 
@@ -294,12 +178,36 @@ def main(argv: list[str] | None = None) -> int:
     except PolicyQAError as exc:
         print(f"policy-qa: error: {exc}", file=sys.stderr)
         return 2
-    demo = build_ui(service)
-    demo.queue(default_concurrency_limit=2, max_size=256)
-    print(f"policy-qa: starting the web server on {args.host}:{args.port}", flush=True)
-    demo.launch(server_name=args.host, server_port=args.port, auth=auth, share=False, inbrowser=False,
-                ssr_mode=False, show_error=False, footer_links=[], css=R.CSS, js=R.JS, mcp_server=False)
+    serve(service, settings, auth, args.host, args.port)
     return 0
+
+
+def serve(service: ChatService, settings: Settings, auth: tuple[str, str] | None, host: str, port: int) -> None:
+    """One server: the HTTP API under /v1 and the page at /, both behind the same login, while a
+    watcher swaps in each new index version (an upload here, or ``python -m rag index`` elsewhere)."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from rag.runtime import open_index
+    from ui.api import Api, add_routes
+    from ui.throttle import LoginThrottle, ThrottledLogin
+    from ui.watch import IndexWatcher
+
+    embedder = service.chain.index.embedder
+    watcher = IndexWatcher(settings.index_dir, lambda: open_index(settings, embedder), service.swap,
+                           service.version, settings.index_poll_s).start()
+    library = Library(settings, embedder, watcher.check)
+    demo = build_ui(service, library, login_required=auth is not None, poll_s=settings.index_poll_s)
+    demo.queue(default_concurrency_limit=2, max_size=256)
+    throttle = LoginThrottle(settings.login_backoff_s)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    add_routes(app, Api(service, auth, throttle))
+    app.add_middleware(ThrottledLogin, throttle=throttle)
+    gr.mount_gradio_app(app, demo, "/", auth=auth, show_error=False, footer_links=[], css=R.CSS, js=R.JS,
+                        ssr_mode=False, mcp_server=False, max_file_size=settings.upload_max_mb * 2**20,
+                        server_name=host, server_port=port)
+    print(f"policy-qa: starting the web server on {host}:{port} (HTTP API under /v1)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from urllib.parse import urlencode
 
 from rag.types import Answer, Citation, Document
 
@@ -87,6 +88,16 @@ def highlight(passage: str, quote: str) -> str:
     return f"{esc(passage[:i])}<mark>{esc(quote)}</mark>{esc(passage[j:])}"
 
 
+def citation_link(doc_id: str, start: int, end: int) -> str:
+    """The stable, site-relative URL of a cited span: it opens the Documents tab on it."""
+    return "/?" + urlencode({"doc": doc_id, "start": int(start), "end": int(end)})
+
+
+def link_error_html(message: str) -> str:
+    """The document view when a citation link names nothing this index holds."""
+    return f'<div class="pq-doc pq-empty pq-link-error">⚠ {esc(message.splitlines()[0] if message else "")}</div>'
+
+
 def citation_text(c: Citation) -> str:
     """A citation to paste elsewhere: title, publisher, date, quote and where to find it."""
     where = ", ".join(x for x in (c.publisher, c.published) if x)
@@ -95,14 +106,17 @@ def citation_text(c: Citation) -> str:
 
 def _source_card(c: Citation, turn: int) -> str:
     meta = " · ".join(x for x in (c.publisher, c.published, f"{c.doc_id}, chars {c.start}-{c.end}") if x)
+    link = esc(citation_link(c.doc_id, c.start, c.end))
     return (
         f'<div class="pq-src" id="src-{c.n}" data-doc="{esc(c.doc_id)}">'
         f'<div class="pq-src-head"><span class="pq-n">[{c.n}]</span> <span class="pq-title">{esc(c.title)}</span></div>'
         f'<div class="pq-src-meta">{esc(meta)}</div>'
         f'<blockquote class="pq-passage">{highlight(c.passage or c.quote, c.quote)}</blockquote>'
-        f'<div class="pq-actions"><button type="button" class="pq-copy" data-copy="{esc(citation_text(c))}">'
+        f'<div class="pq-actions"><button type="button" class="pq-copy" data-copy="{esc(citation_text(c))}" '
+        f'data-link="{link}">'
         f'Copy citation</button> <button type="button" class="pq-open" data-turn="{turn}" data-n="{c.n}">'
-        f"Open in document</button></div></div>"
+        f'Open in document</button> <button type="button" class="pq-link" '
+        f'data-link="{link}">Link</button></div></div>'
     )
 
 
@@ -127,16 +141,41 @@ def sources_html(answer: Answer | None, docs: Mapping[str, Document], turn: int 
     return f'<div class="pq-sources"><h4>{esc(SOURCES[lang])}</h4>{cards}</div>'
 
 
-def documents_table_html(docs: Mapping[str, Document], chunks_per_doc: Mapping[str, int]) -> str:
-    """The corpus at a glance: one row per document with its metadata."""
+def documents_table_html(docs: Mapping[str, Document], chunks_per_doc: Mapping[str, int],
+                         skipped: Sequence[str] = ()) -> str:
+    """The corpus at a glance: one row per indexed document, then each file the index skipped and why."""
     rows = "".join(
         f"<tr><td>{esc(d.meta.title)}</td><td>{esc(d.meta.publisher)}</td><td>{esc(d.meta.published)}</td>"
         f"<td>{esc(d.meta.script)}</td><td>{len(d.raw):,}</td><td>{chunks_per_doc.get(i, 0)}</td>"
-        f"<td><code>{esc(i)}</code></td></tr>"
+        f'<td><code>{esc(i)}</code></td><td class="pq-st-indexed">indexed</td></tr>'
         for i, d in sorted(docs.items())
     )
+    rows += "".join(f'<tr><td colspan="7">{esc(w.removeprefix("skipped "))}</td><td class="pq-st-skipped">skipped</td></tr>'
+                    for w in skipped)
     return ('<table class="pq-docs"><thead><tr><th>Title</th><th>Publisher</th><th>Date</th><th>Script</th>'
-            f"<th>Characters</th><th>Chunks</th><th>doc_id</th></tr></thead><tbody>{rows}</tbody></table>")
+            f"<th>Characters</th><th>Chunks</th><th>doc_id</th><th>Status</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def upload_status_html(statuses: Sequence[object]) -> str:
+    """One line per file of the last upload or removal: its name, what became of it and why."""
+    if not statuses:
+        return '<div class="pq-upload-status pq-empty">Files you add or remove are listed here.</div>'
+    items = "".join(
+        f'<li class="pq-up pq-up-{esc(getattr(st, "status", ""))}"><code>{esc(getattr(st, "name", ""))}</code>: '
+        f'<span class="pq-up-state">{esc(getattr(st, "status", ""))}</span>'
+        f'{" — " + esc(getattr(st, "detail", "")) if getattr(st, "detail", "") else ""}</li>'
+        for st in statuses
+    )
+    return f'<ul class="pq-upload-status">{items}</ul>'
+
+
+def header_html(stats: Mapping[str, object], version: str) -> str:
+    """The page header, naming the corpus and the index version the app serves right now."""
+    created = f", built {stats['created']}" if stats.get("created") else ""
+    return (f'<h2>policy-qa</h2><p>Grounded answers about the Shenzhen and Hangzhou AI initiatives (2024-2025), in '
+            f"English, 简体 or 繁體. Every claim cites its source. <span id=\"pq-corpus\" data-version=\"{esc(version)}\">"
+            f"Corpus: {stats.get('documents', 0)} documents, {stats.get('chunks', 0)} passages "
+            f"(index {esc(version)}{esc(created)})</span>.</p>")
 
 
 def document_html(doc: Document | None, span: tuple[int, int] | None = None) -> str:
@@ -174,6 +213,8 @@ CSS = """
                      padding: 2px 8px; margin-right: 4px; cursor: pointer; }
 .pq-raw { white-space: pre-wrap; max-height: 560px; overflow-y: auto; font-family: inherit; }
 .pq-docs { width: 100%; font-size: 0.9em; }
+.pq-st-skipped, .pq-up-skipped .pq-up-state, .pq-up-failed .pq-up-state, .pq-link-error { color: #b00020; }
+.pq-up-indexed .pq-up-state, .pq-up-removed .pq-up-state { color: #0a6b2d; font-weight: 600; }
 """
 
 # Installed once per page: delegated clicks on citation links and source-card buttons.
@@ -225,7 +266,10 @@ JS = r"""
       return;
     }
     const c = t.closest('button.pq-copy');
-    if (c) { copy(c.dataset.copy || '', c); return; }
+    const abs = (el) => el.dataset.link ? new URL(el.dataset.link, window.location.href).href : '';
+    if (c) { copy([c.dataset.copy || '', abs(c)].filter(Boolean).join(' '), c); return; }
+    const l = t.closest('button.pq-link');
+    if (l) { window.open(abs(l), '_blank', 'noopener'); return; }
     const o = t.closest('button.pq-open');
     if (o) pick(o.dataset.turn, o.dataset.n, true);
   }, true);
