@@ -98,10 +98,15 @@ def cmd_index(args: argparse.Namespace, settings) -> int:  # type: ignore[no-unt
     if not settings.corpus_dir.is_dir():
         raise ConfigError(f"corpus folder not found: {settings.corpus_dir} (give --corpus DIR)")
     t0 = time.perf_counter()
-    report = build_index(
-        settings.corpus_dir, settings.index_dir, make_embedder(settings),
-        chunk_size=settings.chunk_size, overlap=settings.chunk_overlap, rebuild=args.rebuild,
-    )
+    bar = _ProgressBar()
+    try:
+        report = build_index(
+            settings.corpus_dir, settings.index_dir, make_embedder(settings),
+            chunk_size=settings.chunk_size, overlap=settings.chunk_overlap, rebuild=args.rebuild,
+            lock_wait_s=settings.index_lock_wait_s, max_file_bytes=int(settings.max_file_mb * 2**20), progress=bar,
+        )
+    finally:
+        bar.close()
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
     state = "up to date" if report.up_to_date else f"built {report.version}"
@@ -110,6 +115,27 @@ def cmd_index(args: argparse.Namespace, settings) -> int:  # type: ignore[no-unt
         f"({report.embedded} embedded, {report.reused} reused) in {time.perf_counter() - t0:.1f} s -> {report.index_dir}"
     )
     return 0
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr for builds that embed many chunks (small updates stay silent)."""
+
+    MIN_CHUNKS = 500  # about 15 s of e5 on 2 cores
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None and total >= self.MIN_CHUNKS:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, mininterval=1.0)
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def cmd_search(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]

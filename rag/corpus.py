@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +24,10 @@ from rag.types import DocMeta, Document
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
-MAX_BYTES = 50 * 1024 * 1024
+MAX_BYTES = 50 * 1024 * 1024  # default of POLICYQA_MAX_FILE_MB
 MANIFEST = "manifest.json"
+SCRIPTS = ("zh-Hans", "zh-Hant", "en")
+TEXT_FIELDS = ("title", "publisher", "published")
 
 
 def decode(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
@@ -44,17 +47,27 @@ def decode(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     best: tuple[float, str, str] | None = None
+    decoded = 0
     for enc in ("gb18030", "big5hkscs"):
         try:
             text = data.decode(enc)
         except UnicodeDecodeError:
             continue
+        decoded += 1
         score = _plausibility(text)
         if best is None or score > best[0]:
             best = (score, text, enc)
-    if best is None or best[0] < 0.3:
+    # rare characters (CJK extensions) score low, but when only one codec reads the bytes and
+    # what it reads is letters, not control codes, it is that codec's text
+    if best is None or (best[0] < 0.3 and not (decoded == 1 and _all_letters(best[1]))):
         raise DocumentError(f"{name}: cannot decode as UTF-8, GBK/GB18030 or Big5")
     return best[1], best[2]
+
+
+def _all_letters(text: str) -> bool:
+    chars = [c for c in text if not c.isspace()]
+    letters = sum(1 for c in chars if unicodedata.category(c)[0] in "LNP")
+    return bool(chars) and letters / len(chars) > 0.9 and not any(unicodedata.category(c) == "Cc" for c in chars)
 
 
 _COMMON = set(
@@ -78,7 +91,8 @@ def extract_html(data: str) -> tuple[str, str]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(data, "lxml")
-    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
+    drop_hidden(soup)
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "template"]):
         tag.decompose()
     title = ""
     h1 = soup.find("h1")
@@ -96,6 +110,43 @@ def extract_html(data: str) -> tuple[str, str]:
     if not blocks:
         blocks = [soup.get_text("\n", strip=True)]
     return "\n\n".join(blocks), title
+
+
+# what a browser would not show: a page's hidden text is no part of what its reader was told
+_ZERO = r"\s*:\s*0(?:\.0*)?(?:px|em|rem|pt|%|vh|vw)?\s*(?:!important\s*)?(?:;|$)"
+_HIDDEN_CSS = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|(?<![\w-])(?:width|height|max-width|max-height|font-size|"
+    rf"opacity|line-height){_ZERO}|clip\s*:\s*rect\(\s*0|(?<![\w-])(?:left|top|text-indent)\s*:\s*-\d{{4,}}",
+    re.I,
+)
+
+
+def drop_hidden(soup) -> int:  # type: ignore[no-untyped-def]
+    """Remove elements hidden by attribute (``hidden``, ``aria-hidden``), inline style or a simple
+    ``<style>`` rule (display:none, visibility:hidden, zero size, off-screen). Returns how many."""
+    hidden = []
+    for style in soup.find_all("style"):
+        for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", style.get_text()):
+            if not _HIDDEN_CSS.search(body):
+                continue
+            for sel in selectors.split(","):
+                sel = sel.strip()
+                if sel and ":" not in sel and "@" not in sel:  # :hover and @media hide only sometimes
+                    try:
+                        hidden += soup.select(sel)
+                    except Exception:  # noqa: BLE001 - selectors soupsieve cannot parse are left alone
+                        continue
+    for el in soup.find_all(True):
+        attrs = el.attrs or {}
+        if ("hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true"
+                or _HIDDEN_CSS.search(str(attrs.get("style", "")))):
+            hidden.append(el)
+    n = 0
+    for el in hidden:
+        if not el.decomposed:
+            el.decompose()
+            n += 1
+    return n
 
 
 def extract_pdf(path: Path) -> str:
@@ -117,17 +168,45 @@ def extract_pdf(path: Path) -> str:
     return "\n\n".join(pages)
 
 
-def read_manifest(folder: Path) -> dict[str, dict[str, str]]:
+def read_manifest(folder: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The manifest's entries by id, and a warning for every entry or field it ignores.
+
+    Raises:
+        CorpusError: the manifest is a folder, unreadable, not JSON or not a list.
+    """
     path = folder / MANIFEST
     if not path.exists():
-        return {}
+        return {}, []
+    if not path.is_file():
+        raise CorpusError(f"{path} is a folder; it must be a JSON file listing the documents (or be absent)")
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CorpusError(f"{path}: not valid JSON ({exc}); expected a list of objects with an 'id'") from None
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read ({exc.strerror})") from None
     if not isinstance(entries, list):
         raise CorpusError(f"{path}: expected a JSON list of objects with 'id', 'title', 'publisher', 'published'")
-    return {str(e["id"]): e for e in entries if isinstance(e, dict) and "id" in e}
+    out: dict[str, dict[str, str]] = {}
+    warnings: list[str] = []
+    for n, e in enumerate(entries, 1):
+        if not isinstance(e, dict) or not isinstance(e.get("id"), str) or not e["id"].strip():
+            got = e.get("id") if isinstance(e, dict) else e
+            warnings.append(f"{MANIFEST} entry {n}: ignored, 'id' must be the file name without its extension "
+                            f"(text), got {got!r}")
+            continue
+        entry, where = dict(e), f"{MANIFEST} entry {n} ({e['id']})"
+        for key in TEXT_FIELDS:
+            if key in entry and not isinstance(entry[key], str):
+                warnings.append(f"{where}: field '{key}' must be text, got {entry.pop(key)!r}; ignored")
+        if "script" in entry and entry["script"] not in SCRIPTS:
+            warnings.append(f"{where}: field 'script' must be one of {', '.join(SCRIPTS)}, got "
+                            f"{entry.pop('script')!r}; detected from the text instead")
+        if e["id"] in out:
+            warnings.append(f"{where}: a second entry for the same id; the first is used")
+            continue
+        out[e["id"]] = entry
+    return out, warnings
 
 
 _HEADING_MD = re.compile(r"^#{1,6}\s+(.+)$")
@@ -144,7 +223,7 @@ def _infer_title(text: str, fallback: str) -> str:
     return fallback
 
 
-def load_document(path: Path, meta_entry: dict[str, str] | None = None) -> Document:
+def load_document(path: Path, meta_entry: dict[str, str] | None = None, max_bytes: int = MAX_BYTES) -> Document:
     """Read, decode, extract and clean one file. Raises DocumentError naming the file."""
     name = path.name
     if path.is_symlink():
@@ -155,8 +234,9 @@ def load_document(path: Path, meta_entry: dict[str, str] | None = None) -> Docum
     size = path.stat().st_size
     if size == 0:
         raise DocumentError(f"{name}: empty file")
-    if size > MAX_BYTES:
-        raise DocumentError(f"{name}: {size / 1e6:.0f} MB is over the {MAX_BYTES // 2**20} MB limit per file")
+    if size > max_bytes:
+        raise DocumentError(f"{name}: {size / 2**20:.1f} MB is over the {max_bytes / 2**20:g} MB limit per file "
+                            "(POLICYQA_MAX_FILE_MB)")
     title = ""
     if suffix == ".pdf":
         raw, encoding = extract_pdf(path), "pdf"
@@ -197,17 +277,33 @@ def iter_files(folder: Path) -> Iterator[Path]:
         yield path
 
 
+def passed_over(folder: Path) -> list[str]:
+    """A warning for every entry of ``folder`` that :func:`iter_files` leaves out, with why."""
+    out = []
+    for path in sorted(folder.iterdir()):
+        if path.name == MANIFEST:
+            continue
+        if path.is_dir():
+            out.append(f"skipped {path.name}/: a folder (only files directly in the corpus folder are read)")
+        elif path.name.startswith("."):
+            out.append(f"skipped {path.name}: hidden file (its name starts with '.'); rename it to index it")
+    return out
+
+
 def load_corpus(folder: Path, max_bytes: int = MAX_BYTES) -> tuple[list[Document], list[str]]:
     """Load every document in ``folder``. Returns (documents, warnings for skipped files)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CorpusError(f"corpus folder not found: {folder} (set --corpus or POLICYQA_CORPUS_DIR)")
-    manifest = read_manifest(folder)
+    manifest, warnings = read_manifest(folder)
     docs: list[Document] = []
-    warnings: list[str] = []
-    for path in iter_files(folder):
+    warnings += passed_over(folder)
+    files = list(iter_files(folder))
+    stems = {p.stem for p in files}
+    warnings += [f"{MANIFEST}: entry {i!r} names no file in the folder" for i in manifest if i not in stems]
+    for path in files:
         try:
-            docs.append(load_document(path, manifest.get(path.stem)))
+            docs.append(load_document(path, manifest.get(path.stem), max_bytes))
         except DocumentError as exc:
             warnings.append(f"skipped {exc}")
             log.warning("skipped %s", exc)

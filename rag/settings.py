@@ -15,6 +15,7 @@ LOCAL_MODELS = ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # read where they are used, never stored in settings, printed or written
 SECRET_VARS = ("POLICYQA_OPENAI_API_KEY", "POLICYQA_UI_USER", "POLICYQA_UI_PASSWORD")
+INTERNAL_VARS = ("POLICYQA_FAULT_AT",)  # crash-test hook of index builds (rag.index_files)
 
 
 def _default_cache() -> Path:
@@ -41,6 +42,8 @@ class Settings:
     openai_model: str = "local"
     llm_timeout_s: float = 60.0
     max_question_chars: int = 1000
+    max_file_mb: float = 50.0  # larger corpus files are skipped with a warning naming this setting
+    index_lock_wait_s: float = 0.0  # how long `rag index` waits for another build of the same folder
     # least evidence support to answer rather than abstain (calibrated: `python -m rag eval --calibrate`)
     abstain_threshold: float = 0.10
     threads: int = 2
@@ -76,6 +79,14 @@ class Settings:
             raise ConfigError(f"abstain_threshold must be between 0 and 1, got {self.abstain_threshold}")
         if not 0 < self.llm_timeout_s <= 3600:
             raise ConfigError(f"llm_timeout_s must be in (0, 3600], got {self.llm_timeout_s}")
+        if not 1 <= self.rrf_k <= 1000:
+            raise ConfigError(f"rrf_k must be between 1 and 1000, got {self.rrf_k}")
+        if not 1 <= self.max_question_chars <= 100_000:
+            raise ConfigError(f"max_question_chars must be between 1 and 100000, got {self.max_question_chars}")
+        if not 0.001 <= self.max_file_mb <= 4096:
+            raise ConfigError(f"max_file_mb must be between 0.001 and 4096 (MB), got {self.max_file_mb}")
+        if not 0 <= self.index_lock_wait_s <= 86400:
+            raise ConfigError(f"index_lock_wait_s must be between 0 and 86400 seconds, got {self.index_lock_wait_s}")
         if not 1 <= self.upload_max_mb <= 50:
             raise ConfigError(f"upload_max_mb must be between 1 and 50 (MB), got {self.upload_max_mb}")
         if not 0.1 <= self.index_poll_s <= 3600:
@@ -118,7 +129,7 @@ class Settings:
             if key in env and env[key] != "":
                 values[name] = _coerce(name, str(typ), env[key])
         unknown_env = sorted(
-            k for k in env if k.startswith("POLICYQA_") and k[9:].lower() not in types and k not in SECRET_VARS
+            k for k in env if k.startswith("POLICYQA_") and k[9:].lower() not in types and k not in SECRET_VARS and k not in INTERNAL_VARS
         )
         if unknown_env:
             raise ConfigError(
