@@ -130,7 +130,8 @@ class Api:
         if given and hmac.compare_digest(given.encode(), expected.encode()):
             self.throttle.succeeded(client)
             return
-        self.throttle.failed(client)
+        if given:  # no credentials at all is how a client learns that a login is needed: not a guess
+            self.throttle.failed(client)
         raise BadRequest("login required: HTTP Basic with POLICYQA_UI_USER/POLICYQA_UI_PASSWORD, "
                          "or Authorization: Bearer USER:PASSWORD" if not given else "wrong login", 401)
 

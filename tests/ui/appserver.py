@@ -42,10 +42,11 @@ def _wait_ready(url: str, proc: subprocess.Popen, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def serve_app(tmp: Path, corpus: Path) -> Iterator[str]:
+def serve_app(tmp: Path, corpus: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """Index ``corpus`` with the real e5 model and run ``ui/app.py --generator extractive`` on it,
     on a free localhost port, with every connection but localhost refused and logged; on exit,
-    fail if any was attempted. Yields the URL; the app process's pid is in ``serve_app.pid``."""
+    fail if any was attempted. ``extra_env`` (a login, say) goes to the app only. Yields the URL; the app
+    process's pid is in ``serve_app.pid``."""
     e5 = Settings.from_env().embed_path
     if not (e5 / "modules.json").exists():
         pytest.skip(f"the e5 model is not prepared at {e5}: run `make setup`")
@@ -60,6 +61,7 @@ def serve_app(tmp: Path, corpus: Path) -> Iterator[str]:
     port, log, net_log = _free_port(), tmp / "app.log", tmp / "blocked-connections.log"
     offline = PROJECT_ROOT / "tests" / "resources" / "offline"
     env.update(PYTHONPATH=os.pathsep.join([str(offline), str(PROJECT_ROOT)]), NET_BLOCK_LOG=str(net_log))
+    env.update(extra_env or {})
     t0 = time.perf_counter()
     with open(log, "w") as fh:
         proc = subprocess.Popen([sys.executable, "ui/app.py", "--generator", "extractive", "--port", str(port)],
