@@ -33,7 +33,7 @@ $(VENV)/.stamp-venv:
 # torch first and pinned: anything looser pulls a multi-GB CUDA build
 $(VENV)/.stamp-deps: pyproject.toml $(VENV)/.stamp-venv
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e ".[ui,dev]"
+	$(PIP) install --quiet -e ".[ui,dev,milvus]"
 	touch $@
 
 $(VENV)/.stamp-llm: pyproject.toml $(VENV)/.stamp-deps

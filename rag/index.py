@@ -36,7 +36,7 @@ from rag.corpus import MAX_BYTES, file_sha256, iter_files, load_corpus
 from rag.embeddings import Embedder
 from rag.errors import CorpusError, IndexMismatchError, IndexNotFoundError
 from rag.fusion import fuse
-from rag.store import FaissStore
+from rag.store import FaissStore, StoreSpec, TextSearch, open_dense, prune_store, same_store, write_dense
 from rag.types import Chunk, DocMeta, Document, Hit
 
 FORMAT = 1
@@ -127,6 +127,7 @@ def build_index(
     lock_wait_s: float = 0.0,
     max_file_bytes: int = MAX_BYTES,
     progress: Progress | None = None,
+    store: StoreSpec | None = None,
 ) -> BuildReport:
     """Build (or bring up to date) the index of ``corpus_dir`` in ``index_dir``.
 
@@ -138,6 +139,7 @@ def build_index(
         lock_wait_s: how long to wait for another build of the same folder.
         max_file_bytes: larger corpus files are skipped with a warning.
         progress: called as ``progress(done, total)`` while chunks are embedded.
+        store: where vectors are searched (default: ``POLICYQA_STORE``, FAISS unless set).
 
     Raises:
         IndexBusyError: another build holds the folder for longer than ``lock_wait_s``.
@@ -157,7 +159,7 @@ def build_index(
         disk.fault_point("locked")
         try:
             report = _build_locked(corpus_dir, index_dir, embedder, chunk_size, overlap, rebuild, max_file_bytes,
-                                   progress, t0)
+                                   progress, t0, store or StoreSpec.from_env())
         except OSError as exc:  # reading the corpus or the live version: one line, never a traceback
             raise disk.IndexWriteError(disk.os_error_line(exc, index_dir)) from None
     report.warnings[:0] = notes
@@ -177,11 +179,13 @@ def _live_state(live: Path | None, config: dict, files: dict) -> tuple[dict | No
 
 
 def _build_locked(corpus_dir: Path, index_dir: Path, embedder: Embedder, chunk_size: int, overlap: int,
-                  rebuild: bool, max_file_bytes: int, progress: Progress | None, t0: float) -> BuildReport:
+                  rebuild: bool, max_file_bytes: int, progress: Progress | None, t0: float,
+                  store: StoreSpec) -> BuildReport:
     config = _config(embedder, chunk_size, overlap)
     files = corpus_fingerprint(corpus_dir) if corpus_dir.is_dir() else {}
     live = current_version(index_dir)
     man, damaged, fresh = _live_state(live, config, files)
+    fresh = fresh and same_store(man, store)
     if fresh and not rebuild and man is not None and live is not None:
         return BuildReport(index_dir, live.name, man["n_docs"], man["n_chunks"], 0, 0,
                            time.perf_counter() - t0, up_to_date=True)
@@ -211,7 +215,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, embedder: Embedder, chunk_s
     tmp = index_dir / f".{version}{disk.TMP_MARK}{os.getpid()}"
     try:
         return _write_version(tmp, version, index_dir, live, vectors, bm25, docs, chunks, config, files,
-                              warnings, len(todo), t0)
+                              warnings, len(todo), t0, store)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)  # a full disk must not stay full on the next try
         raise disk.IndexWriteError(disk.os_error_line(exc, index_dir)) from None
@@ -219,9 +223,9 @@ def _build_locked(corpus_dir: Path, index_dir: Path, embedder: Embedder, chunk_s
 
 def _write_version(tmp: Path, version: str, index_dir: Path, live: Path | None, vectors: np.ndarray, bm25: BM25,
                    docs: list[Document], chunks: list[Chunk], config: dict, files: dict, warnings: list[str],
-                   embedded: int, t0: float) -> BuildReport:
+                   embedded: int, t0: float, store: StoreSpec) -> BuildReport:
     tmp.mkdir()
-    FaissStore.build(vectors).save(tmp / "dense.faiss")
+    store_entry = write_dense(store, tmp, version, vectors, chunks, docs, config)
     np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
     bm25.save(tmp)
     from rag.guard import is_planted_instruction
@@ -244,6 +248,7 @@ def _write_version(tmp: Path, version: str, index_dir: Path, live: Path | None, 
         "versions": _versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "warnings": warnings,
+        "store": store_entry,
     }
     _write_json(tmp / "manifest.json", manifest)
     disk.fsync_dir(tmp)
@@ -255,6 +260,7 @@ def _write_version(tmp: Path, version: str, index_dir: Path, live: Path | None, 
     disk.fault_point("switched")
     # the version before stays one build longer: a running app may still be reading it
     disk.prune_versions(index_dir, {version} | ({live.name} if live else set()))
+    prune_store(store, index_dir, {version} | ({live.name} if live else set()))
     return BuildReport(index_dir, version, len(docs), len(chunks), embedded, len(chunks) - embedded,
                        time.perf_counter() - t0, warnings=warnings)
 
@@ -297,7 +303,8 @@ class HybridIndex:
 
     @classmethod
     def load(cls, index_dir: Path, embedder: Embedder, *, chunk_size: int | None = None,
-             overlap: int | None = None, verify: bool = True, rrf_k: int = 60) -> HybridIndex:
+             overlap: int | None = None, verify: bool = True, rrf_k: int = 60,
+             store: StoreSpec | None = None) -> HybridIndex:
         """Open the live version; refuse one built differently or damaged, naming the fix."""
         index_dir = Path(index_dir)
         live = current_version(index_dir)
@@ -343,7 +350,7 @@ class HybridIndex:
                     offsets=tuple(r["offsets"]), headings=tuple((int(a), str(b)) for a, b in r["headings"]),
                     encoding=r["encoding"],
                 )
-            dense = FaissStore.load(live / "dense.faiss")
+            dense = open_dense(live, man, store or StoreSpec.from_env())
             bm25 = BM25.load(live)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexMismatchError(f"index in {live} is damaged ({exc}); rebuild with: {REBUILD_CMD}") from None
@@ -361,7 +368,8 @@ class HybridIndex:
         qv = self.embedder.embed_batch([norm], "query")
         d_scores, d_ids = self.dense.search(qv, depth)
         dense = [(int(i), float(s)) for i, s in zip(d_ids[0], d_scores[0], strict=True) if i >= 0]
-        sparse_hits = self.bm25.top(self.sparse_tokens(query, lang), depth)
+        terms = self.dense if isinstance(self.dense, TextSearch) else self.bm25  # Milvus: BM25 on the server
+        sparse_hits = terms.top(self.sparse_tokens(query, lang), depth)
         fused = fuse(dense, sparse_hits, lang=lang, rrf_k=self.rrf_k)
         d_map, s_map = dict(dense), dict(sparse_hits)
         return [

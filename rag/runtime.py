@@ -8,6 +8,7 @@ from functools import lru_cache
 from rag.embeddings import E5Embedder, Embedder
 from rag.index import HybridIndex
 from rag.settings import Settings
+from rag.store import StoreSpec
 
 
 def set_threads(n: int) -> None:
@@ -62,6 +63,7 @@ def open_index(settings: Settings, embedder: Embedder | None = None) -> HybridIn
         chunk_size=settings.chunk_size,
         overlap=settings.chunk_overlap,
         rrf_k=settings.rrf_k,
+        store=StoreSpec.from_settings(settings),
     )
 
 
@@ -81,9 +83,10 @@ def make_generator(settings: Settings, name: str | None = None):  # type: ignore
 
         return LLMAnswerGenerator(LocalGenerator(settings))
     if name == "openai":
-        from rag.generators.openai import OpenAIGenerator
+        from rag.generators.pool import shared_pool
 
-        return LLMAnswerGenerator(OpenAIGenerator(settings))
+        # one server or several (comma-separated): a failed one sits out a cool-down either way
+        return LLMAnswerGenerator(shared_pool(settings))
     raise ConfigError(f"generator must be one of local, openai, extractive, auto; got {name!r}")
 
 

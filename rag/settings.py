@@ -14,7 +14,8 @@ GENERATORS = ("auto", "local", "openai", "extractive")
 LOCAL_MODELS = ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # read where they are used, never stored in settings, printed or written
-SECRET_VARS = ("POLICYQA_OPENAI_API_KEY", "POLICYQA_UI_USER", "POLICYQA_UI_PASSWORD")
+SECRET_VARS = ("POLICYQA_OPENAI_API_KEY", "POLICYQA_UI_USER", "POLICYQA_UI_PASSWORD", "POLICYQA_MILVUS_TOKEN")
+STORES = ("faiss", "milvus")
 INTERNAL_VARS = ("POLICYQA_FAULT_AT",)  # crash-test hook of index builds (rag.index_files)
 
 
@@ -41,6 +42,11 @@ class Settings:
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_model: str = "local"
     llm_timeout_s: float = 60.0
+    # a failed or hung OpenAI-compatible server is skipped this long (openai_base_url may list several)
+    llm_cooldown_s: float = 30.0
+    store: str = "faiss"  # where vectors and BM25 are searched: local FAISS files or a Milvus server
+    milvus_uri: str = "http://127.0.0.1:19530"
+    milvus_timeout_s: float = 10.0
     max_question_chars: int = 1000
     max_file_mb: float = 50.0  # larger corpus files are skipped with a warning naming this setting
     index_lock_wait_s: float = 0.0  # how long `rag index` waits for another build of the same folder
@@ -79,6 +85,15 @@ class Settings:
             raise ConfigError(f"abstain_threshold must be between 0 and 1, got {self.abstain_threshold}")
         if not 0 < self.llm_timeout_s <= 3600:
             raise ConfigError(f"llm_timeout_s must be in (0, 3600], got {self.llm_timeout_s}")
+        if not 0 <= self.llm_cooldown_s <= 3600:
+            raise ConfigError(f"llm_cooldown_s must be between 0 and 3600, got {self.llm_cooldown_s}")
+        if self.store not in STORES:
+            raise ConfigError(f"store must be one of {', '.join(STORES)}, got {self.store!r}")
+        if not self.milvus_uri.startswith(("http://", "https://", "tcp://", "unix:")):
+            raise ConfigError(f"milvus_uri must be an http(s):// address such as http://127.0.0.1:19530, "
+                              f"got {self.milvus_uri!r}")
+        if not 0 < self.milvus_timeout_s <= 600:
+            raise ConfigError(f"milvus_timeout_s must be in (0, 600], got {self.milvus_timeout_s}")
         if not 1 <= self.rrf_k <= 1000:
             raise ConfigError(f"rrf_k must be between 1 and 1000, got {self.rrf_k}")
         if not 1 <= self.max_question_chars <= 100_000:
@@ -110,6 +125,11 @@ class Settings:
     def openai_api_key(self) -> str:
         """Read from the environment on use; never stored or written anywhere."""
         return os.environ.get("POLICYQA_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY") or "not-needed"
+
+    @property
+    def milvus_token(self) -> str:
+        """Read from the environment on use; never stored or written anywhere."""
+        return os.environ.get("POLICYQA_MILVUS_TOKEN", "")
 
     def replace(self, **changes: Any) -> Settings:
         known = {f.name for f in fields(self)}

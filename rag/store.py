@@ -1,9 +1,14 @@
-"""Vector stores behind one protocol: FAISS (exact, or HNSW for large corpora) and a NumPy oracle."""
+"""Vector stores behind one protocol: FAISS (exact, or HNSW for large corpora), Milvus
+(``rag.milvus_store``, chosen by ``POLICYQA_STORE=milvus``) and a NumPy oracle."""
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -25,6 +30,102 @@ class VectorStore(Protocol):
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Return (scores, ids), each of shape (n_queries, k); ids are -1 where fewer exist."""
         ...
+
+
+@runtime_checkable
+class TextSearch(Protocol):
+    """Term search (BM25) over the same rows; ``BM25`` itself and the Milvus store have it."""
+
+    def top(self, query_tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """(row, score) best first; only the order is relied on."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """Where a version's vectors are searched: ``faiss`` (a file in the version folder) or
+    ``milvus`` (a collection on the server at ``milvus_uri``; token from ``POLICYQA_MILVUS_TOKEN``)."""
+
+    kind: str = "faiss"
+    milvus_uri: str = "http://127.0.0.1:19530"
+    timeout_s: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> StoreSpec:
+        return cls(settings.store, settings.milvus_uri, settings.milvus_timeout_s)
+
+    @classmethod
+    def from_env(cls) -> StoreSpec:
+        """Only the store's own variables, validated as settings are."""
+        from rag.settings import Settings
+
+        env = {k: os.environ[k] for k in ("POLICYQA_STORE", "POLICYQA_MILVUS_URI", "POLICYQA_MILVUS_TIMEOUT_S")
+               if os.environ.get(k)}
+        return cls.from_settings(Settings.from_env(env))
+
+    def milvus(self):  # type: ignore[no-untyped-def]
+        from rag.milvus_store import MilvusSpec
+
+        return MilvusSpec(self.milvus_uri, self.timeout_s)
+
+
+def same_store(manifest: dict | None, spec: StoreSpec) -> bool:
+    """Was the version of ``manifest`` written to the store ``spec`` asks for?"""
+    return (manifest or {}).get("store", {}).get("kind", "faiss") == spec.kind
+
+
+def write_dense(spec: StoreSpec, folder: Path, version: str, vectors: np.ndarray, chunks: Sequence[Any],
+                docs: Sequence[Any], config: dict) -> dict:
+    """Write the searchable side of a version; returns the manifest's ``store`` entry.
+
+    For Milvus the collection is complete and loaded when this returns; when it fails, the
+    half-written version folder is removed and the error raised, so ``CURRENT`` is not switched."""
+    if spec.kind != "milvus":
+        FaissStore.build(vectors).save(folder / "dense.faiss")
+        return {"kind": "faiss"}
+    from rag.bm25 import tokenize
+    from rag.milvus_store import write_version
+
+    try:
+        tokens = [tokenize(c.text) for c in chunks]  # the matching form BM25 ranks by, as in FAISS mode
+        return write_version(spec.milvus(), version, chunks, vectors, tokens, {d.doc_id: d for d in docs}, config)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def open_dense(folder: Path, manifest: dict, spec: StoreSpec) -> Any:
+    """The dense store of a loaded version: its FAISS file, or the Milvus collection it names."""
+    if manifest.get("store", {}).get("kind", "faiss") == "milvus":
+        from rag.milvus_store import MilvusSpec, MilvusStore
+
+        # POLICYQA_MILVUS_URI when given (a server moved), else the address the build wrote to
+        uri = spec.milvus_uri if spec.kind == "milvus" else manifest["store"].get("uri", spec.milvus_uri)
+        return MilvusStore.open(MilvusSpec(uri, spec.timeout_s), manifest)
+    if spec.kind == "milvus":
+        from rag.errors import IndexMismatchError
+
+        raise IndexMismatchError("POLICYQA_STORE=milvus but the index was built for FAISS; build it with: "
+                                 "POLICYQA_STORE=milvus python -m rag index")
+    return FaissStore.load(folder / "dense.faiss")
+
+
+def prune_store(spec: StoreSpec, index_dir: Path, keep_versions: set[str]) -> None:
+    """Drop Milvus collections of versions no longer kept (best effort)."""
+    if spec.kind != "milvus":
+        return
+    import json
+
+    from rag.milvus_store import prune
+
+    keep = set()
+    for v in keep_versions:
+        try:
+            keep.add(json.loads((index_dir / v / "manifest.json").read_text(encoding="utf-8"))["store"]["collection"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    if keep:
+        prune(spec.milvus(), keep)
 
 
 class FaissStore:

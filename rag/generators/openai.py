@@ -9,6 +9,7 @@ header and is scrubbed from any server text we echo.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -25,9 +26,10 @@ _SNIPPET = 200
 class OpenAIGenerator:
     """``Generator`` speaking ``POST {base_url}/chat/completions`` with ``stream: true``."""
 
-    def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None,
+                 base_url: str | None = None) -> None:
         self.settings = settings
-        self.base_url = settings.openai_base_url.rstrip("/")
+        self.base_url = (base_url or settings.openai_base_url).rstrip("/")
         self.model = settings.openai_model
         self.name = f"openai:{self.model}"
         t = settings.llm_timeout_s
@@ -60,6 +62,9 @@ class OpenAIGenerator:
             body["stop"] = list(stop)
         headers = {"Authorization": f"Bearer {self.settings.openai_api_key}", "Accept": "text/event-stream"}
         url = f"{self.base_url}/chat/completions"
+        # one deadline for the whole call: httpx's read timeout restarts on every byte, so a
+        # server that streams keep-alives (or a token a minute) would otherwise never time out
+        deadline = time.monotonic() + self.settings.llm_timeout_s
         try:
             with (
                 httpx.Client(timeout=self.timeout, transport=self._transport) as client,
@@ -69,17 +74,32 @@ class OpenAIGenerator:
                     resp.read()
                     detail = " ".join(resp.text.split())[:_SNIPPET]
                     raise self._fail(f"HTTP {resp.status_code} {resp.reason_phrase}: {detail}")
-                yield from self._events(resp)
+                yield from self._events(resp, deadline)
         except httpx.ConnectError as exc:
             raise self._fail(f"cannot connect ({exc}); is the server running?") from None
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             raise self._fail(f"no answer within {self.settings.llm_timeout_s:g} s (timeout)") from None
-        except httpx.HTTPError as exc:
+        except httpx.HTTPError as exc:  # a dropped connection is RemoteProtocolError
+            raise self._fail(f"{type(exc).__name__}: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
             raise self._fail(f"{type(exc).__name__}: {exc}") from None
 
-    def _events(self, resp: httpx.Response) -> Iterator[str]:
+    @staticmethod
+    def _lines(resp: httpx.Response, deadline: float) -> Iterator[str]:
+        """The response's lines, checking the deadline on every chunk received (keep-alives too)."""
+        buf = ""
+        for text in resp.iter_text():
+            if time.monotonic() > deadline:
+                raise TimeoutError
+            buf += text
+            *lines, buf = buf.split("\n")
+            yield from (line.rstrip("\r") for line in lines)
+        if buf:
+            yield buf.rstrip("\r")
+
+    def _events(self, resp: httpx.Response, deadline: float) -> Iterator[str]:
         """Parse SSE ``data:`` lines until ``[DONE]``; other SSE fields are ignored."""
-        for line in resp.iter_lines():
+        for line in self._lines(resp, deadline):
             if not line.startswith("data:"):
                 continue
             data = line[5:].strip()
