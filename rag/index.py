@@ -219,6 +219,10 @@ def _build_locked(corpus_dir: Path, index_dir: Path, embedder: Embedder, chunk_s
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)  # a full disk must not stay full on the next try
         raise disk.IndexWriteError(disk.os_error_line(exc, index_dir)) from None
+    except RuntimeError as exc:  # FAISS reports a failed write (full disk, size limit) this way
+        shutil.rmtree(tmp, ignore_errors=True)
+        why = str(exc).strip().splitlines()[0][-160:] if str(exc).strip() else exc.__class__.__name__
+        raise disk.IndexWriteError(f"index build stopped writing {index_dir}: {why}; the previous index is unchanged") from None
 
 
 def _write_version(tmp: Path, version: str, index_dir: Path, live: Path | None, vectors: np.ndarray, bm25: BM25,
