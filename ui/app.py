@@ -121,8 +121,10 @@ def build_ui(service: ChatService, library: Library | None = None, login_require
             return service.open_link(dict(request.query_params))
 
         demo.load(open_link, None, [tabs, doc_dd, doc_view], queue=False).then(None, js=scroll)
-        gr.Timer(poll_s).tick(panel.refresh, [seen], [head, table, doc_dd, lib["remove_dd"], seen], queue=False,
-                              show_progress="hidden")
+        # a page's first paint holds the version the app started with: bring it up to date at once
+        followed = [head, table, doc_dd, lib["remove_dd"], seen]
+        demo.load(panel.refresh, [seen], followed, queue=False, show_progress="hidden")
+        gr.Timer(poll_s).tick(panel.refresh, [seen], followed, queue=False, show_progress="hidden")
     return demo
 
 

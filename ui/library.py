@@ -137,6 +137,7 @@ class Library:
                     target = self.corpus / p.name
                     os.replace(p, target)
                     moved.append(target)
+                shutil.rmtree(stage, ignore_errors=True)  # the build names every hidden entry it passes over
                 report = self._build(progress)
             except (PolicyQAError, OSError) as exc:
                 undo()
@@ -162,18 +163,16 @@ class Library:
                 return FileStatus(str(doc_id), "skipped", f"no document {doc_id!r} in the corpus folder")
             if len(files) == 1:
                 return FileStatus(path.name, "skipped", "it is the only document; add another one first")
-            hidden = self.corpus / f".removed-{uuid.uuid4().hex[:8]}-{path.name}"
-            backup = self._manifest_text()
-            os.replace(path, hidden)
+            data, backup = path.read_bytes(), self._manifest_text()  # kept to undo a failed build
             try:
+                path.unlink()
                 self._set_manifest({}, drop=(path.stem,))
                 self._build(progress)
             except (PolicyQAError, OSError) as exc:
-                os.replace(hidden, path)
+                self._put(path, data)
                 self._restore_manifest(backup)
                 why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 return FileStatus(path.name, "failed", f"indexing failed ({why}); nothing was changed")
-            hidden.unlink(missing_ok=True)
             progress(1.0, "done")
             return FileStatus(path.name, "removed", "no longer answered from")
 
@@ -230,6 +229,11 @@ class Library:
         self._write_manifest(json.dumps([*kept, *entries.values()], ensure_ascii=False, indent=1) + "\n")
 
     def _write_manifest(self, text: str) -> None:
-        tmp = self.corpus / f".{MANIFEST}.tmp-{os.getpid()}"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, self.corpus / MANIFEST)
+        self._put(self.corpus / MANIFEST, text.encode("utf-8"))
+
+    @staticmethod
+    def _put(path: Path, data: bytes) -> None:
+        """Write by rename, so a reader never sees half a file."""
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)

@@ -113,6 +113,7 @@ def test_uploads_are_indexed_and_answered_without_a_restart(lib: Setup) -> None:
     assert PDF_FACT in lib.service.docs[PDF_ID].text  # the PDF's text, extracted and searchable
     assert PDF_ID in [h.chunk.doc_id for h in lib.service.chain.index.search(PDF_QUESTION, 5)]
     assert not [p for p in lib.corpus.iterdir() if p.name.startswith(".")]  # no staging left behind
+    assert lib.service.chain.index.manifest["warnings"] == []  # and none was seen by the build
 
 
 def test_refused_uploads_write_nothing_and_leave_the_index_alone(lib: Setup, tmp_path: Path) -> None:
@@ -161,6 +162,7 @@ def test_remove_takes_a_document_out_of_the_answers(lib: Setup) -> None:
     st = lib.library.remove(HTML_ID)
     assert (st.name, st.status) == (HTML_NAME, "removed")
     assert HTML_ID not in lib.service.docs and HTML_NAME not in lib.files()
+    assert lib.service.chain.index.manifest["warnings"] == [] and not [n for n in lib.files() if n.startswith(".")]
     assert "龍華配送站" not in lib.files()["manifest.json"].decode()
     assert HTML_FACT not in lib.service.ask(HTML_QUESTION).text
     assert lib.library.remove("no-such-doc").status == "skipped"
