@@ -134,7 +134,7 @@ def drop_hidden(soup) -> int:  # type: ignore[no-untyped-def]
                 if sel and ":" not in sel and "@" not in sel:  # :hover and @media hide only sometimes
                     try:
                         hidden += soup.select(sel)
-                    except Exception:  # noqa: BLE001 - selectors soupsieve cannot parse are left alone
+                    except Exception:  # selectors soupsieve cannot parse are left alone
                         continue
     for el in soup.find_all(True):
         attrs = el.attrs or {}

@@ -17,6 +17,7 @@ from rag.bm25 import BM25, STOPWORDS, _jieba
 from rag.chunking import split_sentences
 from rag.figures import extract
 from rag.glossary import load_glossary
+from rag.guard import is_planted_instruction
 from rag.places import about_other_place, named_places
 from rag.textnorm import normalize
 from rag.types import Document, Evidence, Hit
@@ -358,7 +359,7 @@ def select_evidence(
         chunk_cov = coverage(terms, normalize(c.text).lower())
         for span in split_sentences(doc.text, c.start, c.end):
             text = doc.text[span.start : span.end].strip()
-            if len(text) < 6:
+            if len(text) < 6 or is_planted_instruction(text):  # text addressing the assistant is no evidence
                 continue
             sent_cov = coverage(terms, normalize(text).lower())
             score = 0.75 * sent_cov + 0.25 * chunk_cov - 0.005 * hit.rank

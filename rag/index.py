@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rag import index_files as disk
 from rag import textnorm
 from rag.bm25 import BM25, tokenize
 from rag.chunking import HARD_MAX_CHARS, chunk_corpus
-from rag import index_files as disk
 from rag.corpus import MAX_BYTES, file_sha256, iter_files, load_corpus
 from rag.embeddings import Embedder
 from rag.errors import CorpusError, IndexMismatchError, IndexNotFoundError

@@ -45,15 +45,15 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
 
 
 @lru_cache(maxsize=4)
-def _embedder(path: str, threads: int, int8_queries: bool) -> E5Embedder:
+def _embedder(path: str, threads: int, int8_queries: bool, query_encoder: str = "onnx") -> E5Embedder:
     from pathlib import Path
 
-    return E5Embedder(Path(path), threads=threads, int8_queries=int8_queries)
+    return E5Embedder(Path(path), threads=threads, int8_queries=int8_queries, query_encoder=query_encoder)
 
 
 def make_embedder(settings: Settings) -> Embedder:
     """The e5 embedder for these settings (cached: one model per process)."""
-    return _embedder(str(settings.embed_path), settings.threads, settings.int8_queries)
+    return _embedder(str(settings.embed_path), settings.threads, settings.int8_queries, settings.query_encoder)
 
 
 def open_index(settings: Settings, embedder: Embedder | None = None) -> HybridIndex:

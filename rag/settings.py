@@ -11,6 +11,7 @@ from typing import Any
 from rag.errors import ConfigError
 
 GENERATORS = ("auto", "local", "openai", "extractive")
+QUERY_ENCODERS = ("onnx", "torch")
 LOCAL_MODELS = ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # read where they are used, never stored in settings, printed or written
@@ -55,6 +56,10 @@ class Settings:
     threads: int = 2
     # single queries through an int8 copy of e5: 2x faster, hit@1 0.94 -> 0.88, hit@5 unchanged (measured)
     int8_queries: bool = True
+    # what single queries run on: "onnx" (the int8 ONNX graph built by `make e5-onnx`; 1.6-3x
+    # faster than torch int8, cosine 0.99+ to float32, measured in bench/bench_query_encoder.py)
+    # or "torch"; a missing graph falls back to torch with a warning naming the make target
+    query_encoder: str = "onnx"
     # the UI: largest file one may upload; how often a running app looks for a new index
     # version; first delay after a wrong login (doubling per failure, per client address)
     upload_max_mb: int = 20
@@ -81,6 +86,8 @@ class Settings:
             raise ConfigError(f"local_model must be one of {', '.join(LOCAL_MODELS)}, got {self.local_model!r}")
         if not 1 <= self.threads <= 256:
             raise ConfigError(f"threads must be between 1 and 256, got {self.threads}")
+        if self.query_encoder not in QUERY_ENCODERS:
+            raise ConfigError(f"query_encoder must be one of {', '.join(QUERY_ENCODERS)}, got {self.query_encoder!r}")
         if not 0.0 <= self.abstain_threshold <= 1.0:
             raise ConfigError(f"abstain_threshold must be between 0 and 1, got {self.abstain_threshold}")
         if not 0 < self.llm_timeout_s <= 3600:

@@ -191,7 +191,21 @@ def document_html(doc: Document | None, span: tuple[int, int] | None = None) -> 
         body, where = esc(raw), ""
     meta = " · ".join(x for x in (doc.meta.publisher, doc.meta.published, doc.meta.script, doc.doc_id) if x)
     return (f'<div class="pq-doc" data-doc="{esc(doc.doc_id)}"><h4>{esc(doc.meta.title)}</h4>'
-            f'<div class="pq-src-meta">{esc(meta)}{esc(where)}</div><pre class="pq-raw">{body}</pre></div>')
+            f'<div class="pq-src-meta">{esc(meta)}{esc(where)}</div>{planted_html(doc)}'
+            f'<pre class="pq-raw">{body}</pre></div>')
+
+
+def planted_html(doc: Document) -> str:
+    """A warning listing the document's sentences that address the assistant (never used as evidence)."""
+    from rag.chunking import split_sentences
+    from rag.guard import is_planted_instruction
+
+    found = [t for s in split_sentences(doc.text) if is_planted_instruction(t := doc.text[s.start : s.end].strip())]
+    if not found:
+        return ""
+    items = "".join(f"<li>{esc(t)}</li>" for t in found)
+    return (f'<div class="pq-planted">⚠ {len(found)} sentence(s) here address the assistant instead of '
+            f"stating facts; they are never used as evidence:<ul>{items}</ul></div>")
 
 
 CSS = """
@@ -200,6 +214,7 @@ CSS = """
 .pq-cite { text-decoration: none; font-weight: 600; padding: 0 1px; }
 .pq-meta, .pq-src-meta { color: var(--body-text-color-subdued); font-size: 0.85em; margin-top: 4px; }
 .pq-notice { color: #8a5a00; font-size: 0.9em; margin-top: 4px; }
+.pq-planted { color: #b00020; font-size: 0.9em; margin: 4px 0; }
 .pq-error { color: #b00020; }
 .pq-abstain { display: inline-block; background: #fff3cd; color: #664d03; border-radius: 4px;
               padding: 1px 8px; margin-bottom: 6px; font-weight: 600; }
