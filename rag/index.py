@@ -33,9 +33,10 @@ from rag import textnorm
 from rag.bm25 import BM25, tokenize
 from rag.chunking import HARD_MAX_CHARS, chunk_corpus
 from rag.corpus import MAX_BYTES, file_sha256, iter_files, load_corpus
-from rag.embeddings import Embedder
+from rag.embeddings import Embedder, embed_query_staged
 from rag.errors import CorpusError, IndexMismatchError, IndexNotFoundError
 from rag.fusion import fuse
+from rag.stages import Stages
 from rag.store import FaissStore, StoreSpec, TextSearch, open_dense, prune_store, same_store, write_dense
 from rag.types import Chunk, DocMeta, Document, Hit
 
@@ -362,24 +363,38 @@ class HybridIndex:
             raise IndexMismatchError(f"index parts disagree in size; rebuild with: {REBUILD_CMD}")
         return cls(live, man, chunks, docs, dense, bm25, embedder, rrf_k)
 
-    def search(self, query: str, k: int = 5, lang: str | None = None) -> list[Hit]:
-        """Top-k chunks for ``query``. English queries lean on dense retrieval (see fusion)."""
+    def search(self, query: str, k: int = 5, lang: str | None = None,
+               timings: dict[str, float] | None = None) -> list[Hit]:
+        """Top-k chunks for ``query``. English queries lean on dense retrieval (see fusion).
+
+        With ``timings``, each stage's milliseconds are added to it: normalise, tokenise and
+        encode (the query vector), faiss, jieba, bm25, fusion, hits (bench/bench_stages.py)."""
         if not 1 <= k <= 50:
             raise ValueError(f"k must be between 1 and 50, got {k}")
+        clock = Stages(timings)
         lang = lang or textnorm.detect_language(query)
         norm = textnorm.normalize(query)
         depth = min(len(self.chunks), max(30, 4 * k))
-        qv = self.embedder.embed_batch([norm], "query")
+        clock.lap("normalise")
+        qv = embed_query_staged(self.embedder, norm, timings)
+        clock.lap(None)
         d_scores, d_ids = self.dense.search(qv, depth)
         dense = [(int(i), float(s)) for i, s in zip(d_ids[0], d_scores[0], strict=True) if i >= 0]
+        clock.lap("faiss")
         terms = self.dense if isinstance(self.dense, TextSearch) else self.bm25  # Milvus: BM25 on the server
-        sparse_hits = terms.top(self.sparse_tokens(query, lang), depth)
+        tokens = self.sparse_tokens(query, lang)
+        clock.lap("jieba")
+        sparse_hits = terms.top(tokens, depth)
+        clock.lap("bm25")
         fused = fuse(dense, sparse_hits, lang=lang, rrf_k=self.rrf_k)
+        clock.lap("fusion")
         d_map, s_map = dict(dense), dict(sparse_hits)
-        return [
+        hits = [
             Hit(chunk=self.chunks[i], score=score, rank=r + 1, dense_score=d_map.get(i), bm25_score=s_map.get(i))
             for r, (i, score) in enumerate(fused[:k])
         ]
+        clock.lap("hits")
+        return hits
 
     @staticmethod
     def sparse_tokens(query: str, lang: str) -> list[str]:

@@ -284,3 +284,10 @@ def test_too_little_free_space_is_refused_before_embedding(built: tuple[Path, Pa
     with pytest.raises(IndexWriteError, match=r"not enough free space .* MB are free"):
         build_index(corpus, ix, Counting())
     assert Counting.passages == 0 and not leftovers(ix) and loads(ix) == 5
+
+
+def test_progress_is_reported_while_embedding(tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    report = build_index(PROJECT_ROOT / "docs_corpus", tmp_path / "ix", FakeEmbedder(),
+                         progress=lambda d, t: seen.append((d, t)))
+    assert seen and seen[-1] == (report.embedded, report.embedded) and report.embedded == report.n_chunks
