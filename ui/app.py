@@ -92,11 +92,11 @@ def build_ui(service: ChatService, library: Library | None = None, login_require
                         sources = gr.HTML(R.sources_html(None, service.docs), elem_id="pq-sources")
             with gr.Tab("Documents", id="docs") as docs_tab:
                 table = gr.HTML(docs_table(service), elem_id="pq-docs-table")
-                lib = panel.build()
                 with gr.Row():
                     doc_dd = gr.Dropdown(doc_choices(service), value=None, label="Document", elem_id="pq-doc-select")
                     cite_dd = gr.Dropdown([], value=None, label="Cited span of an answer", elem_id="pq-cite-select")
                 doc_view = gr.HTML(R.document_html(None), elem_id="pq-doc-view")
+                lib = panel.build()  # below the view, so that a citation link lands near its span
             with gr.Tab("Targets", id="targets"):
                 targets_tab.build(service.targets(), service.docs)
         pick_box = gr.Textbox(elem_id="pq-pick", elem_classes="pq-hidden", show_label=False, container=False)
