@@ -104,6 +104,9 @@ class LLMAnswerGenerator:
         self.chat = chat
         self.max_tokens = max_tokens
         self.name = chat.name
+        keep_warm = getattr(chat, "keep_warm", None)  # a local model can hold the fixed prompt's KV cache
+        if callable(keep_warm):
+            keep_warm(SYSTEM_PROMPT)
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
         yield from self.chat.stream(build_messages(request), max_tokens=self.max_tokens, temperature=0.0,

@@ -5,6 +5,10 @@ to show its name; the model is loaded on first use and shared per (path, threads
 load costs seconds and hundreds of MB; a file whose sha256 is not the registry's is refused,
 since any other GGUF (or a truncated join) gives silently different answers; the chat format
 is fixed to ChatML, never the Jinja template inside the file (untrusted, and not needed).
+
+The system prompt is the same for every answer, so its KV cache is kept warm: ``keep_warm``
+names it, ``load`` evaluates it once right after the model loads (the UI loads at start-up), and
+llama.cpp's prefix match then reuses it for every question instead of re-reading ~200 tokens.
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ CHAT_FORMAT = "chatml"
 
 _LOAD_LOCK = threading.Lock()
 _MODELS: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}
+_WARMED: dict[tuple[str, int], str] = {}  # model key -> the system prompt its KV cache starts with
 
 
 @atexit.register
 def _close_models() -> None:
     """Free models while llama.cpp is still loaded: left to __del__ at interpreter teardown,
     its cleanup runs after the library's functions are gone and prints a traceback."""
+    _WARMED.clear()
     while _MODELS:
         _, (llm, _lock) = _MODELS.popitem()
         try:
@@ -92,10 +98,34 @@ class LocalGenerator:
         self.model_name = settings.local_model
         self.path = settings.llm_path
         self.name = f"local:{self.model_name}"
+        self.system_prompt: str | None = None
+
+    def keep_warm(self, system_prompt: str) -> None:
+        """Name the system prompt whose KV cache ``load`` prepares (cheap: nothing runs now)."""
+        self.system_prompt = system_prompt
 
     def load(self) -> Any:
-        """Load (or reuse) the model now; returns the ``Llama`` object."""
-        return _load(self.path, self.model_name, self.settings.threads)[0]
+        """Load (or reuse) the model now, with the kept system prompt evaluated; returns the ``Llama``."""
+        llm, busy = _load(self.path, self.model_name, self.settings.threads)
+        if self.system_prompt:
+            with busy:
+                self._warm(llm)
+        return llm
+
+    def _warm(self, llm: Any) -> None:
+        """Evaluate the system turn exactly as ChatML renders it, unless the cache already starts with it."""
+        key = (str(self.path.resolve()), self.settings.threads)
+        if not self.system_prompt or _WARMED.get(key) == self.system_prompt:
+            return
+        prefix = f"<|im_start|>system\n{self.system_prompt}<|im_end|>\n<|im_start|>user\n"
+        tokens = llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
+        try:
+            llm.reset()
+            llm.eval(tokens)
+        except Exception as exc:  # a failed warm-up only costs speed; the answer evaluates it again
+            llm.reset()
+            raise GeneratorError(f"{self.name} failed to read the system prompt: {exc}") from exc
+        _WARMED[key] = self.system_prompt
 
     def stream(
         self,
@@ -109,6 +139,9 @@ class LocalGenerator:
         # A half-consumed stream keeps the lock until it is closed or collected: bound the wait.
         if not busy.acquire(timeout=self.settings.llm_timeout_s):
             raise GeneratorError(f"{self.name} is busy with another answer; try again")
+        key = (str(self.path.resolve()), self.settings.threads)
+        if not messages or messages[0].get("content") != _WARMED.get(key):
+            _WARMED.pop(key, None)  # this prompt replaces the warm system turn in the cache
         try:
             chunks = llm.create_chat_completion(
                 messages=[dict(m) for m in messages],

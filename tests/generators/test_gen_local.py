@@ -141,3 +141,42 @@ def test_real_model_answers_in_chinese(model: str) -> None:
     # Wiring, not accuracy: both small models are known to misread this table at times.
     assert answer.strip()
     assert any("\u4e00" <= ch <= "\u9fff" for ch in answer), answer
+
+
+class WarmLlama(FakeLlama):
+    """FakeLlama that also records what is evaluated outside a chat completion."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.evaluated: list[list[int]] = []
+        self.resets = 0
+
+    def tokenize(self, data: bytes, add_bos: bool = True, special: bool = False) -> list[int]:
+        assert special and not add_bos  # ChatML markers must become their special tokens
+        return list(data)
+
+    def reset(self) -> None:
+        self.resets += 1
+
+    def eval(self, tokens: list[int]) -> None:
+        self.evaluated.append(list(tokens))
+
+
+def test_system_prompt_is_evaluated_once_at_load(tiny: Settings, monkeypatch) -> None:
+    from rag.generators.llm import SYSTEM_PROMPT, LLMAnswerGenerator
+
+    monkeypatch.setattr(local, "_import_llama", lambda: WarmLlama)
+    monkeypatch.setattr(local, "_WARMED", {})
+    chat = LocalGenerator(tiny)
+    LLMAnswerGenerator(chat)  # names the fixed system prompt; nothing runs yet
+    assert WarmLlama.instances == []
+    llm = chat.load()
+    expected = f"<|im_start|>system\n{SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n".encode()
+    assert llm.evaluated == [list(expected)]
+    chat.load()
+    assert complete(chat, [{"role": "system", "content": SYSTEM_PROMPT}, *MSGS]) == "Hello"
+    chat.load()
+    assert len(llm.evaluated) == 1  # still warm: the answer's prompt began with the same turn
+    assert complete(chat, MSGS) == "Hello"  # another prompt takes over the cache...
+    chat.load()
+    assert len(llm.evaluated) == 2  # ...so the next load warms the system turn again
