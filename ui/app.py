@@ -43,7 +43,7 @@ EXAMPLES = [
 ]
 
 
-def export_markdown(answers: list, request: gr.Request) -> str | None:
+def export_markdown(answers: list, request: gr.Request) -> object:
     """The conversation as a Markdown file to download (citation links absolute to this server)."""
     import tempfile
     import time
@@ -52,12 +52,12 @@ def export_markdown(answers: list, request: gr.Request) -> str | None:
 
     if not answers:
         gr.Info("Nothing to export yet: ask a question first.")
-        return None
+        return gr.skip()
     host = (request.headers.get("host") if request is not None else "") or "127.0.0.1"
     text = conversation_markdown(answers, f"http://{host}", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     path = Path(tempfile.mkdtemp(prefix="policyqa-export-")) / "policy-qa-conversation.md"
     path.write_text(text, encoding="utf-8")
-    return str(path)
+    return gr.update(value=str(path), visible=True)
 
 
 def build_ui(service: ChatService, library: Library | None = None, login_required: bool = False,
@@ -82,7 +82,7 @@ def build_ui(service: ChatService, library: Library | None = None, login_require
                             clear = gr.Button("Clear conversation", elem_id="pq-clear")
                             export = gr.Button("Export as Markdown", elem_id="pq-export")
                         export_file = gr.File(label="Conversation (Markdown)", elem_id="pq-export-file",
-                                              interactive=False)
+                                              interactive=False, visible=False, height=90)
                         language = gr.Radio(LANGUAGES, value="auto", label="Answer language", elem_id="pq-lang")
                         gr.Examples([[q] for q in EXAMPLES], inputs=[msg], label="Examples")
                         with gr.Accordion("Settings", open=False):
