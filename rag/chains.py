@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from rag.errors import GeneratorError, PolicyQAError
+from rag.errors import PolicyQAError
 from rag.evidence import Focus, select_evidence
 from rag.figures import extract as extract_figures
 from rag.generators.base import NOT_IN_CORPUS, AnswerGenerator
@@ -84,27 +84,37 @@ def within(pieces: Iterator[str], budget_s: float) -> Iterator[str]:
     source is blocked (a hung server, a stuck native call): it is read on a worker thread."""
     out: queue.Queue = queue.Queue()
     done = object()
+    gave_up = threading.Event()
 
     def pump() -> None:
         try:
             for piece in pieces:
+                if gave_up.is_set():
+                    break
                 out.put(piece)
             out.put(done)
         except BaseException as exc:  # handed over to the reading side
             out.put(exc)
+        finally:
+            close = getattr(pieces, "close", None)
+            if gave_up.is_set() and close is not None:
+                close()  # let the backend go (an HTTP stream is closed, a model lock released)
 
     threading.Thread(target=pump, daemon=True, name="policyqa-generate").start()
     deadline = time.monotonic() + budget_s
-    while True:
-        try:
-            item = out.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            raise TimeoutError from None
-        if item is done:
-            return
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+    try:
+        while True:
+            try:
+                item = out.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError from None
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        gave_up.set()
 
 
 def degenerate(text: str, question: str) -> bool:
@@ -283,8 +293,8 @@ class QAChain:
                     flushed = len(text)
         except TimeoutError:
             text, notice, used = "", FALLBACK_NOTICE["timeout"], self.fallback
-        except GeneratorError as exc:
-            text, notice, used = "", FALLBACK_NOTICE["error"].format(why=str(exc)[:120]), self.fallback
+        except Exception as exc:  # any backend failure (a dropped connection too): the evidence is shown
+            text, notice, used = "", FALLBACK_NOTICE["error"].format(why=_why(exc)), self.fallback
         if leaks_prompt(text):
             text, notice, used = "", FALLBACK_NOTICE["unsupported"], self.fallback
         if NOT_IN_CORPUS in text:
@@ -308,7 +318,7 @@ class QAChain:
             answer_text, citations = self._cite("".join(self.fallback.generate(request)), turn)
             check = verify(answer_text, citations)
         if not check.ok and used is not self.fallback:
-            retry = "".join(self.generator.generate(replace(request, strict=True))) if not notice else ""
+            retry, failed = self._retry(request, t_gen) if not notice else ("", "")
             retry_text, retry_cites = self._cite(retry, turn)
             retry_check = verify(retry_text, retry_cites)
             if (retry and NOT_IN_CORPUS not in retry and retry_check.ok and retry_cites and not leaks_prompt(retry)
@@ -316,7 +326,7 @@ class QAChain:
                     and (turn.language != "en" or answer_language(retry) == "en")):
                 answer_text, citations, check = retry_text, retry_cites, retry_check
             else:
-                used, notice = self.fallback, FALLBACK_NOTICE["unsupported"]
+                used, notice = self.fallback, failed or FALLBACK_NOTICE["unsupported"]
                 answer_text, citations = self._cite("".join(self.fallback.generate(request)), turn)
                 check = verify(answer_text, citations)
         timings = {**turn.timings, "generate_ms": _ms(t_gen), "total_ms": _ms(t_start)}
@@ -327,6 +337,19 @@ class QAChain:
             language=turn.language, generator=used.name, verification=check, hits=turn.hits,
             timings=timings, notice=notice or self._ignored(turn), support=turn.support,
         )
+
+    def _retry(self, request: GenerationRequest, t_gen: float) -> tuple[str, str]:
+        """(the stricter second reply, "") or ("", the notice why there is none): it runs under what
+        is left of the same time budget, so one question never waits more than the budget."""
+        left = self.time_budget_s - (time.perf_counter() - t_gen)
+        if left <= 0:
+            return "", FALLBACK_NOTICE["timeout"]
+        try:
+            return "".join(within(self.generator.generate(replace(request, strict=True)), left)), ""
+        except TimeoutError:
+            return "", FALLBACK_NOTICE["timeout"]
+        except Exception as exc:
+            return "", FALLBACK_NOTICE["error"].format(why=_why(exc))
 
     def ask(self, question: str, history: Sequence[dict] = (), language: str | None = None) -> Answer:
         final = None
@@ -462,6 +485,11 @@ QUALIFIERS_EN = {"超": "more than", "超过": "more than", "超過": "more than
                  "不少於": "at least", "力争": "aiming for", "力爭": "aiming for", "突破": "over", "达": "reaching",
                  "達": "reaching", "达到": "reaching", "達到": "reaching", "约": "about", "約": "about", "余": "over",
                  "餘": "over", "累计": "a cumulative", "累計": "a cumulative"}
+
+
+def _why(exc: BaseException) -> str:
+    """A backend failure in a few words for the notice (its message, else its kind)."""
+    return (" ".join(str(exc).split()) or type(exc).__name__)[:120]
 
 
 def _ms(t0: float) -> float:

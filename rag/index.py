@@ -160,7 +160,7 @@ def build_index(
         disk.fault_point("locked")
         try:
             report = _build_locked(corpus_dir, index_dir, embedder, chunk_size, overlap, rebuild, max_file_bytes,
-                                   progress, t0, store or StoreSpec.from_env())
+                                   progress, t0, (store or StoreSpec.from_env()).ready())
         except OSError as exc:  # reading the corpus or the live version: one line, never a traceback
             raise disk.IndexWriteError(disk.os_error_line(exc, index_dir)) from None
     report.warnings[:0] = notes

@@ -78,7 +78,7 @@ def calling(spec: MilvusSpec, what: str) -> Iterator[None]:
         raise MilvusError(f"Milvus at {spec.uri} (POLICYQA_MILVUS_URI) failed to {what}: {line}") from None
 
 
-def _schema(dim: int, props: dict):  # type: ignore[no-untyped-def]
+def _schema(dim: int):  # type: ignore[no-untyped-def]
     from pymilvus import DataType, Function, FunctionType, MilvusClient
 
     s = MilvusClient.create_schema(auto_id=False)
@@ -123,7 +123,7 @@ def write_version(spec: MilvusSpec, version: str, chunks: Sequence[Chunk], vecto
                         params={"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION})
         index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
         props = {"policyqa.config": json.dumps(wanted, sort_keys=True), "policyqa.rows": str(len(chunks))}
-        client.create_collection(name, schema=_schema(int(vectors.shape[1]), props), index_params=index,
+        client.create_collection(name, schema=_schema(int(vectors.shape[1])), index_params=index,
                                  properties=props, timeout=spec.timeout_s)
         for a in range(0, len(chunks), BATCH_ROWS):
             rows = []
@@ -142,6 +142,13 @@ def write_version(spec: MilvusSpec, version: str, chunks: Sequence[Chunk], vecto
                               f"rebuild with: {REBUILD_CMD}")
         client.alter_collection_properties(name, properties={"policyqa.complete": "1"}, timeout=spec.timeout_s)
     return {"kind": "milvus", "uri": spec.uri, "collection": name}
+
+
+def ping(spec: MilvusSpec) -> None:
+    """Raise MilvusError unless the server answers (a wrong URI, token or a dead server)."""
+    client = _client(spec)
+    with calling(spec, "answer"):
+        client.list_collections(timeout=spec.timeout_s)
 
 
 def prune(spec: MilvusSpec, keep: set[str]) -> list[str]:

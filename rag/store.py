@@ -63,6 +63,14 @@ class StoreSpec:
                if os.environ.get(k)}
         return cls.from_settings(Settings.from_env(env))
 
+    def ready(self) -> StoreSpec:
+        """Fail now, before minutes of embedding, when the Milvus server cannot be reached."""
+        if self.kind == "milvus":
+            from rag.milvus_store import ping
+
+            ping(self.milvus())
+        return self
+
     def milvus(self):  # type: ignore[no-untyped-def]
         from rag.milvus_store import MilvusSpec
 

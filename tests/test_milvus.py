@@ -51,8 +51,11 @@ class MilvusServer:
                 pytest.fail(f"milvus-lite server exited with {self.proc.returncode}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+                from pymilvus import MilvusClient
+
+                MilvusClient(self.uri, timeout=5).list_collections(timeout=5)  # serving, not only listening
                 break
-            except OSError:
+            except Exception:
                 if time.monotonic() > deadline:
                     pytest.fail("milvus-lite server did not open its port within 60 s")
                 time.sleep(0.1)
@@ -218,3 +221,17 @@ def test_faiss_index_asked_for_as_milvus_names_the_build_command(milvus, tmp_pat
     build_index(CORPUS, tmp_path, emb, store=StoreSpec())
     with pytest.raises(IndexMismatchError, match=r"built for FAISS.*POLICYQA_STORE=milvus python -m rag index"):
         HybridIndex.load(tmp_path, emb, store=spec(milvus))
+
+
+@pytest.mark.slow
+def test_hit_at_5_with_milvus_within_002_of_faiss(real_index, e5, milvus, tmp_path: Path) -> None:
+    from rag.evaluate import evaluate_retrieval, load_questions
+
+    questions = load_questions(PROJECT_ROOT / "eval" / "questions.jsonl")
+    build_index(CORPUS, tmp_path, e5, chunk_size=real_index.manifest["config"]["chunker"]["size"],
+                overlap=real_index.manifest["config"]["chunker"]["overlap_sentences"], store=spec(milvus))
+    on_milvus = HybridIndex.load(tmp_path, e5, store=spec(milvus))
+    f = evaluate_retrieval(questions, lambda q: real_index.search(q, 5), time.perf_counter)
+    m = evaluate_retrieval(questions, lambda q: on_milvus.search(q, 5), time.perf_counter)
+    hit5 = {name: r.metrics["all"]["hit@5"] for name, r in (("faiss", f), ("milvus", m))}
+    assert abs(hit5["faiss"] - hit5["milvus"]) <= 0.02, hit5

@@ -122,11 +122,12 @@ class ServerPool:
             finally:
                 self._done(member, error)
             return
-        down = ", ".join(m.url for m in self.members)
-        raise GeneratorError(
-            f"all {len(self.members)} OpenAI-compatible server(s) are down or cooling down ({down})"
-            + (f"; last error: {last}" if last else "")
-        )
+        if last:  # the servers tried just now failed: say how (the first words matter in a notice)
+            raise GeneratorError(last if len(self.members) == 1 else f"all {len(self.members)} servers failed; "
+                                 f"last: {last}")
+        wait = max(0.0, min(m.down_until for m in self.members) - self._clock())
+        raise GeneratorError(f"{', '.join(m.url for m in self.members)} cooling down after failures; "
+                             f"tried again in {wait:.0f} s")
 
 
 @lru_cache(maxsize=8)
