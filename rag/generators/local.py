@@ -29,14 +29,12 @@ CHAT_FORMAT = "chatml"
 
 _LOAD_LOCK = threading.Lock()
 _MODELS: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}
-_WARMED: dict[tuple[str, int], str] = {}  # model key -> the system prompt its KV cache starts with
 
 
 @atexit.register
 def _close_models() -> None:
     """Free models while llama.cpp is still loaded: left to __del__ at interpreter teardown,
     its cleanup runs after the library's functions are gone and prints a traceback."""
-    _WARMED.clear()
     while _MODELS:
         _, (llm, _lock) = _MODELS.popitem()
         try:
@@ -114,18 +112,18 @@ class LocalGenerator:
 
     def _warm(self, llm: Any) -> None:
         """Evaluate the system turn exactly as ChatML renders it, unless the cache already starts with it."""
-        key = (str(self.path.resolve()), self.settings.threads)
-        if not self.system_prompt or _WARMED.get(key) == self.system_prompt:
+        if not self.system_prompt:
             return
         prefix = f"<|im_start|>system\n{self.system_prompt}<|im_end|>\n<|im_start|>user\n"
         tokens = llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
+        if llm.n_tokens >= len(tokens) and list(llm.input_ids[: len(tokens)]) == tokens:
+            return  # the last prompt began with this turn: llama.cpp's prefix match reuses it
         try:
             llm.reset()
             llm.eval(tokens)
         except Exception as exc:  # a failed warm-up only costs speed; the answer evaluates it again
             llm.reset()
             raise GeneratorError(f"{self.name} failed to read the system prompt: {exc}") from exc
-        _WARMED[key] = self.system_prompt
 
     def stream(
         self,
@@ -139,9 +137,6 @@ class LocalGenerator:
         # A half-consumed stream keeps the lock until it is closed or collected: bound the wait.
         if not busy.acquire(timeout=self.settings.llm_timeout_s):
             raise GeneratorError(f"{self.name} is busy with another answer; try again")
-        key = (str(self.path.resolve()), self.settings.threads)
-        if not messages or messages[0].get("content") != _WARMED.get(key):
-            _WARMED.pop(key, None)  # this prompt replaces the warm system turn in the cache
         try:
             chunks = llm.create_chat_completion(
                 messages=[dict(m) for m in messages],

@@ -149,24 +149,32 @@ class WarmLlama(FakeLlama):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.evaluated: list[list[int]] = []
-        self.resets = 0
+        self.input_ids: list[int] = []  # what the KV cache holds, as in llama_cpp.Llama
+        self.n_tokens = 0
 
     def tokenize(self, data: bytes, add_bos: bool = True, special: bool = False) -> list[int]:
         assert special and not add_bos  # ChatML markers must become their special tokens
         return list(data)
 
     def reset(self) -> None:
-        self.resets += 1
+        self.n_tokens = 0
 
     def eval(self, tokens: list[int]) -> None:
         self.evaluated.append(list(tokens))
+        self.input_ids = self.input_ids[: self.n_tokens] + list(tokens)
+        self.n_tokens = len(self.input_ids)
+
+    def create_chat_completion(self, **kwargs: Any):
+        rendered = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in kwargs["messages"])
+        self.input_ids = list(rendered.encode())  # the prompt now fills the cache
+        self.n_tokens = len(self.input_ids)
+        yield from super().create_chat_completion(**kwargs)
 
 
 def test_system_prompt_is_evaluated_once_at_load(tiny: Settings, monkeypatch) -> None:
     from rag.generators.llm import SYSTEM_PROMPT, LLMAnswerGenerator
 
     monkeypatch.setattr(local, "_import_llama", lambda: WarmLlama)
-    monkeypatch.setattr(local, "_WARMED", {})
     chat = LocalGenerator(tiny)
     LLMAnswerGenerator(chat)  # names the fixed system prompt; nothing runs yet
     assert WarmLlama.instances == []
@@ -180,3 +188,6 @@ def test_system_prompt_is_evaluated_once_at_load(tiny: Settings, monkeypatch) ->
     assert complete(chat, MSGS) == "Hello"  # another prompt takes over the cache...
     chat.load()
     assert len(llm.evaluated) == 2  # ...so the next load warms the system turn again
+    llm.reset()
+    chat.load()
+    assert len(llm.evaluated) == 3
