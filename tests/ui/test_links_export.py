@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -53,7 +54,7 @@ def test_a_page_without_a_link_changes_nothing(service: ChatService) -> None:
 
 def test_export_has_numbered_citations_quotes_and_links(service: ChatService) -> None:
     a1 = service.chain.ask(QUESTION)
-    a2 = service.chain.ask("广州目前有多少家人工智能企业？")  # not in the corpus
+    a2 = replace(a1, question="广州目前有多少家人工智能企业？", text="资料库中没有。", citations=(), abstained=True)
     md = conversation_markdown([a1, a2], "http://127.0.0.1:7860", "2026-12-01 10:00 UTC")
     assert md.startswith("# policy-qa conversation\n\nExported 2026-12-01 10:00 UTC from http://127.0.0.1:7860.")
     assert f"## 1. {QUESTION}" in md and "## 2. 广州目前有多少家人工智能企业？" in md
