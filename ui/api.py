@@ -17,9 +17,10 @@ import base64
 import hmac
 import json
 import logging
+import math
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict
 from urllib.parse import urlencode
 
@@ -264,47 +265,40 @@ def add_routes(app: FastAPI, api: Api) -> None:
     def base(request: Request) -> str:
         return str(request.base_url).rstrip("/")
 
-    async def guarded(request: Request, work):  # type: ignore[no-untyped-def]
-        try:
-            api.check_auth(request)
-            result = await work()
-        except BadRequest as exc:
-            headers = {"WWW-Authenticate": 'Basic realm="policy-qa"'} if exc.status == 401 else None
-            if exc.status == 429:
-                headers = {"Retry-After": str(max(1, int(api.throttle.wait_s(request.client.host if request.client else "unknown")) + 1))}
-            return _error(str(exc), exc.status, headers)
-        if isinstance(result, dict):
-            return JSONResponse(result)
-        return StreamingResponse(result, media_type="text/event-stream")
+    def route(method: str, path: str, work: Callable[[Request], Awaitable[object]]) -> None:
+        async def handler(request: Request):  # type: ignore[no-untyped-def]
+            try:
+                api.check_auth(request)
+                result = await work(request)
+            except BadRequest as exc:
+                client = request.client.host if request.client else "unknown"
+                headers = ({"WWW-Authenticate": 'Basic realm="policy-qa"'} if exc.status == 401 else
+                           {"Retry-After": str(math.ceil(api.throttle.wait_s(client)))} if exc.status == 429 else None)
+                return _error(str(exc), exc.status, headers)
+            if isinstance(result, dict):
+                return JSONResponse(result)
+            return StreamingResponse(result, media_type="text/event-stream")  # type: ignore[arg-type]
 
-    @router.post("/ask")
-    async def ask(request: Request):  # type: ignore[no-untyped-def]
-        async def work():  # type: ignore[no-untyped-def]
-            return await run_in_threadpool(api.ask, await _body(request), base(request))
-        return await guarded(request, work)
+        router.add_api_route(path, handler, methods=[method])
 
-    @router.post("/chat/completions")
-    async def completions(request: Request):  # type: ignore[no-untyped-def]
-        async def work():  # type: ignore[no-untyped-def]
-            return await run_in_threadpool(api.completion, await _body(request), base(request))
-        return await guarded(request, work)
+    async def ask(r: Request) -> object:
+        return await run_in_threadpool(api.ask, await _body(r), base(r))
 
-    @router.get("/targets")
-    async def targets(request: Request):  # type: ignore[no-untyped-def]
-        async def work():  # type: ignore[no-untyped-def]
-            return api.targets(dict(request.query_params))
-        return await guarded(request, work)
+    async def completions(r: Request) -> object:
+        return await run_in_threadpool(api.completion, await _body(r), base(r))
 
-    @router.get("/documents")
-    async def documents(request: Request):  # type: ignore[no-untyped-def]
-        async def work():  # type: ignore[no-untyped-def]
-            return api.documents(base(request))
-        return await guarded(request, work)
+    async def targets(r: Request) -> object:
+        return api.targets(dict(r.query_params))
 
-    @router.get("/models")
-    async def models(request: Request):  # type: ignore[no-untyped-def]
-        async def work():  # type: ignore[no-untyped-def]
-            return api.models()
-        return await guarded(request, work)
+    async def documents(r: Request) -> object:
+        return api.documents(base(r))
 
+    async def models(r: Request) -> object:
+        return api.models()
+
+    route("POST", "/ask", ask)
+    route("POST", "/chat/completions", completions)
+    route("GET", "/targets", targets)
+    route("GET", "/documents", documents)
+    route("GET", "/models", models)
     app.include_router(router)

@@ -28,7 +28,8 @@ from rag.settings import Settings
 from ui.upload import UploadError, check_content, clean_meta, safe_name
 
 Progress = Callable[[float, str], None]
-BATCH = 16
+BATCH = 16  # passages per embedding call: how often the bar moves
+LOCK_WAIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,10 @@ class Library:
             progress(0.1 + 0.8 * done / max(total, 1), f"embedding new passages: {done}/{total}")
 
         s = self.settings
+        # a build started elsewhere (`rag index`) holds the folder's lock: wait for it a while
         report = build_index(self.corpus, s.index_dir, ProgressEmbedder(self.embedder, embedded),
-                             chunk_size=s.chunk_size, overlap=s.chunk_overlap)
+                             chunk_size=s.chunk_size, overlap=s.chunk_overlap,
+                             lock_wait_s=max(s.index_lock_wait_s, LOCK_WAIT_S), max_file_bytes=int(s.max_file_mb * 2**20))
         progress(0.95, "loading the new index")
         self.refresh()
         return report
