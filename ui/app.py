@@ -5,6 +5,8 @@ not wait for torch), the answer streams into the chat and is then replaced by th
 final, verified text; every piece of text is escaped by ``ui.render_html`` before it reaches
 the browser; failures become one short line in the chat and the app stays usable. Bound to
 anything but localhost it refuses to start without ``POLICYQA_UI_USER``/``POLICYQA_UI_PASSWORD``.
+The same process serves the HTTP API under /v1 (``ui.api``), takes uploads (``ui.library``) and
+follows the index folder (``ui.watch``), all behind that one login.
 """
 
 from __future__ import annotations
