@@ -4,13 +4,13 @@
 
 The prompts are the app's own (``build_messages``: the fixed system prompt, three evidence
 sentences from the real corpus, the question) for the first questions of eval/questions.jsonl.
-Three cases, each on every prompt:
+Three cases, interleaved prompt by prompt so that a shared machine's load falls on all alike:
   cold        KV cache emptied before each question: the system prompt is read every time
               (the first question after the model loads, before this change)
   warm-load   KV cache emptied, then ``load()`` with the system prompt kept warm, as the UI does
               at start-up: the first question after the model loads, now
-  series      questions one after another in one process (llama.cpp's prefix match reuses
-              the system turn of the previous prompt)
+  series      the next question right after a warm-load one (llama.cpp's prefix match reuses
+              the system turn of the previous prompt), as in a running app
 Prints Markdown and writes bench/results/ttft-<model>.json.
 """
 
@@ -71,19 +71,21 @@ def main() -> int:
         stream.close()
         return ms
 
-    n_prompt = [len(llm.tokenize(str(m).encode(), add_bos=False, special=True)) for m in prompts]
+    def chatml(messages: list) -> str:
+        return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+
+    n_prompt = [len(llm.tokenize(chatml(m).encode(), add_bos=False, special=True)) for m in prompts]
     ttft(prompts[0])  # first decode warms llama.cpp's buffers
     cases: dict[str, list[float]] = {"cold": [], "warm-load": [], "series": []}
-    for m in prompts:
+    for i, m in enumerate(prompts):
+        gen.system_prompt = None
         llm.reset()
         cases["cold"].append(ttft(m))
-    gen.keep_warm(SYSTEM_PROMPT)
-    for m in prompts:
+        gen.keep_warm(SYSTEM_PROMPT)
         llm.reset()
         gen.load()
         cases["warm-load"].append(ttft(m))
-    for m in prompts:
-        cases["series"].append(ttft(m))
+        cases["series"].append(ttft(prompts[(i + 1) % len(prompts)]))
     rows = {k: {"p50_ms": round(statistics.median(v)), "p95_ms": round(bl.pct(v, 95)), "n": len(v)}
             for k, v in cases.items()}
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
