@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     pe = sub.add_parser("eval", help="score the system on a question set (JSONL)")
-    pe.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
+    pe.add_argument("--questions", type=Path, action="append",
+                    help="question file (JSONL); repeatable (default: eval/questions.jsonl)")
     pe.add_argument("--out", type=Path, help="write one JSON line per question here")
     pe.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no answers)")
     pe.add_argument("--generator", choices=GENERATOR_CHOICES)
@@ -58,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--limit", type=int, help="only the first N questions")
     pe.add_argument("-k", type=_positive_k, default=5)
     pe.add_argument("--index", type=Path)
+    pe.add_argument("--corpus-extra", type=Path, action="append", default=[], metavar="DIR",
+                    help="also index this folder (with its manifest.json) in a separate index and score on both; "
+                         "repeatable; the real corpus and index are untouched")
 
     pg = sub.add_parser("targets", help="the numeric targets and reported figures the corpus states")
     pg.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -172,6 +176,8 @@ def cmd_eval(args: argparse.Namespace, settings) -> int:  # type: ignore[no-unty
     )
     from rag.runtime import make_chain, open_index
 
+    if args.corpus_extra:
+        settings = _extra_corpus_settings(settings, args.corpus_extra)
     if args.targets:
         from rag.targets_eval import score
 
@@ -179,7 +185,7 @@ def cmd_eval(args: argparse.Namespace, settings) -> int:  # type: ignore[no-unty
         result = score(index.targets, args.targets)
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0
-    questions = load_questions(args.questions)
+    questions = [q for path in (args.questions or [Path("eval/questions.jsonl")]) for q in load_questions(path)]
     if args.limit is not None:
         if args.limit < 1:
             raise ConfigError(f"--limit must be at least 1, got {args.limit}")
@@ -210,6 +216,22 @@ def cmd_eval(args: argparse.Namespace, settings) -> int:  # type: ignore[no-unty
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(text)
     return 0
+
+
+def _extra_corpus_settings(settings, extras: list[Path]):  # type: ignore[no-untyped-def]
+    """Settings pointing at an up-to-date index of the corpus plus ``extras`` (built here if needed)."""
+    from rag.heldout import eval_folders
+    from rag.index import build_index
+    from rag.runtime import make_embedder
+
+    corpus, index = eval_folders(settings.cache_dir, settings.corpus_dir, extras)
+    report = build_index(corpus, index, make_embedder(settings), chunk_size=settings.chunk_size,
+                         overlap=settings.chunk_overlap)
+    for w in report.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"evaluation index: {report.n_docs} documents, {report.n_chunks} chunks ({report.embedded} embedded) "
+          f"-> {index}", file=sys.stderr)
+    return settings.replace(corpus_dir=corpus, index_dir=index)
 
 
 def cmd_ask(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]

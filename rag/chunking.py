@@ -13,7 +13,31 @@ from rag.types import Chunk, Document
 # Sentence ends: Chinese and Latin terminal marks, then any closing quotes or brackets.
 _END = re.compile(r"([。！？!?；;…]+|\.(?=\s|$))[”」』\"'）)】]*")
 _SOFT = re.compile(r"[，,、：:]")
-HARD_MAX_CHARS = 480  # e5 reads 512 tokens; one token per character is the worst case here
+HARD_MAX_CHARS = 480  # e5 reads 512 tokens; one token per unit (below) is the worst case here
+# Sizes are counted in units: a Chinese character is one, a Latin letter or space 0.3, since e5's
+# tokenizer reads an English word of ~5 letters as ~1.3 tokens and a Chinese character as ~0.7-1.
+# So an English chunk holds about as much as a Chinese one (220 units: ~700 letters, ~120 words).
+LATIN_UNIT = 0.3
+_LATIN_CHARS = re.compile(r"[A-Za-z ]")
+
+
+class Lengths:
+    """Unit lengths of spans of one text, by prefix sums."""
+
+    def __init__(self, text: str) -> None:
+        acc, total = [0.0], 0.0
+        for ch in text:
+            total += LATIN_UNIT if _LATIN_CHARS.match(ch) else 1.0
+            acc.append(total)
+        self.prefix = acc
+
+    def of(self, start: int, end: int) -> float:
+        return self.prefix[end] - self.prefix[start]
+
+    def reach(self, start: int, limit: float) -> int:
+        """The furthest end such that ``of(start, end) <= limit`` (at least ``start + 1``)."""
+        end = bisect.bisect_right(self.prefix, self.prefix[start] + limit) - 1
+        return max(start + 1, min(end, len(self.prefix) - 1))
 
 
 @dataclass(frozen=True)
@@ -41,15 +65,18 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
     return [s for s in spans if text[s.start : s.end].strip()]
 
 
-def _split_long(text: str, span: Span, limit: int) -> list[Span]:
-    """Cut an over-long sentence at clause marks (or hard at ``limit``)."""
+def _split_long(text: str, span: Span, limit: int, lengths: Lengths) -> list[Span]:
+    """Cut an over-long sentence at clause marks (or hard at ``limit`` units)."""
     out: list[Span] = []
     s = span.start
-    while span.end - s > limit:
-        window = text[s : s + limit]
+    while lengths.of(s, span.end) > limit:
+        width = lengths.reach(s, limit) - s
+        window = text[s : s + width]
         cut = max((m.end() for m in _SOFT.finditer(window)), default=0)
-        if cut < limit // 3:
-            cut = limit
+        if cut < width // 3:
+            # no clause mark: cut at the last space if there is one (never inside an English word)
+            space = window.rfind(" ")
+            cut = space + 1 if space >= width // 3 else width
         out.append(Span(s, s + cut))
         s += cut
     out.append(Span(s, span.end))
@@ -84,11 +111,12 @@ def chunk_document(doc: Document, size: int = 220, overlap: int = 1) -> list[Chu
             sections.append((a, b))
         a = b
     chunks: list[Chunk] = []
+    lengths = Lengths(text)
     for a, b in sections:
         sents: list[Span] = []
         for s in split_sentences(text, a, b):
-            sents.extend(_split_long(text, s, limit) if s.end - s.start > limit else [s])
-        for group in _pack(sents, limit, overlap):
+            sents.extend(_split_long(text, s, limit, lengths) if lengths.of(s.start, s.end) > limit else [s])
+        for group in _pack(sents, limit, overlap, lengths):
             start, end = group[0].start, group[-1].end
             body = text[start:end]
             raw_start, raw_end = doc.raw_span(start, end)
@@ -108,12 +136,12 @@ def chunk_document(doc: Document, size: int = 220, overlap: int = 1) -> list[Chu
     return chunks
 
 
-def _pack(sents: list[Span], limit: int, overlap: int) -> Iterable[list[Span]]:
+def _pack(sents: list[Span], limit: int, overlap: int, lengths: Lengths) -> Iterable[list[Span]]:
     i = 0
     while i < len(sents):
         group = [sents[i]]
         j = i + 1
-        while j < len(sents) and sents[j].end - group[0].start <= limit:
+        while j < len(sents) and lengths.of(group[0].start, sents[j].end) <= limit:
             group.append(sents[j])
             j += 1
         yield group

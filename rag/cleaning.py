@@ -279,8 +279,26 @@ def _units(raw: str, lines: list[_Line]) -> list[_Unit]:
     return units
 
 
+# a pinyin reading in brackets right after a Han character: 區(qū), 產(chǎn)業(yè) (at least one tone mark,
+# so an ordinary bracketed word such as 模型即服务(MaaS) stays)
+_RUBY = re.compile(
+    r"(?<=[\u3400-\u9fff])[(（]([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ][a-zü]*)[)）]"
+)
+
+
+def ruby_spans(raw: str) -> list[tuple[int, int]]:
+    """(start, end) of every bracketed pinyin reading after a Han character."""
+    return [m.span() for m in _RUBY.finditer(raw)]
+
+
 def clean(raw: str) -> Cleaned:
-    """Clean one document's text. Returns the cleaned text, the offset map and the headings."""
+    """Clean one document's text. Returns the cleaned text, the offset map and the headings.
+
+    Pinyin readings after characters (產(chǎn)業(yè)) are left out, as a selection like the rest.
+    """
+    ruby = bytearray(len(raw))
+    for a, b in ruby_spans(raw):
+        ruby[a:b] = b"\x01" * (b - a)
     lines = _split_lines(raw)
     _classify(raw, lines)
     _mark_headings(raw, lines)
@@ -290,6 +308,8 @@ def clean(raw: str) -> Cleaned:
 
     def emit_span(s: int, e: int) -> None:
         for p in range(s, e):
+            if ruby[p]:
+                continue
             c = raw[p]
             if c in _SPACE:
                 # keep a space only between two Latin/digit characters

@@ -25,11 +25,16 @@ def fuse(
     lang: str = "zh-Hans",
     rrf_k: int = 60,
     weights: tuple[float, float] | None = None,
+    also: Sequence[tuple[int, float]] = (),
 ) -> list[tuple[int, float]]:
-    """Fuse two ranked lists of (id, score) into one list of (id, fused score), best first."""
+    """Fuse two ranked lists of (id, score) into one list of (id, fused score), best first.
+
+    ``also`` is a further ranking fused with the BM25 weight (for an English question, the
+    candidates about the place it names: ``HybridIndex.place_ranking``).
+    """
     wd, wb = weights or WEIGHTS.get(lang, (1.0, 1.0))
     scores: dict[int, float] = {}
-    for w, ranking in ((wd, dense), (wb, bm25)):
+    for w, ranking in ((wd, dense), (wb, bm25), (wb, also)):
         if w <= 0:
             continue
         for rank, (i, _) in enumerate(ranking):

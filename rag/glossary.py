@@ -154,6 +154,10 @@ class Glossary:
                 i += 1
         return " ".join(out) if out else None
 
+    def english_for(self, chinese_terms: list[str]) -> list[str]:
+        """English phrases for Chinese terms (whole tokens only), so a Chinese query can search English text."""
+        return list(dict.fromkeys(self._reverse[t] for t in chinese_terms if len(t) >= 2 and t in self._reverse))
+
     def expand(self, text: str) -> list[str]:
         """Chinese terms for the glossary phrases in English ``text``, deduplicated, in order of appearance.
 

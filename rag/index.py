@@ -42,7 +42,7 @@ from rag.types import Chunk, DocMeta, Document, Hit
 
 FORMAT = 1
 REBUILD_CMD = "python -m rag index --rebuild"
-NORMALISATION = "NFKC+opencc-t2s+regional-words+ungroup-digits"
+NORMALISATION = textnorm.MATCHING_FORM
 EMBED_STEP = 256  # chunks per embedding call: the progress bar moves this often
 Progress = Callable[[int, int], None]
 
@@ -88,8 +88,8 @@ def _hash_dict(d: dict) -> str:
 def pipeline_version() -> str:
     """Hash of the code that turns files into chunks: changing it makes the index stale."""
     h = hashlib.sha256()
-    for name in ("cleaning.py", "chunking.py", "corpus.py", "textnorm.py", "bm25.py", "figures.py", "targets.py",
-                 "targets_parse.py"):
+    for name in ("cleaning.py", "chunking.py", "corpus.py", "textnorm.py", "regional.py", "data/regional_words.tsv",
+                 "bm25.py", "figures.py", "targets.py", "targets_parse.py"):
         h.update((Path(__file__).parent / name).read_bytes())
     return h.hexdigest()[:12]
 
@@ -305,6 +305,7 @@ class HybridIndex:
         self.embedder = embedder
         self.rrf_k = rrf_k
         self._targets: list | None = None
+        self._places: dict[int, set[str]] = {}  # chunk -> places it (else its document's title) names
 
     @classmethod
     def load(cls, index_dir: Path, embedder: Embedder, *, chunk_size: int | None = None,
@@ -387,6 +388,10 @@ class HybridIndex:
         sparse_hits = terms.top(tokens, depth)
         clock.lap("bm25")
         fused = fuse(dense, sparse_hits, lang=lang, rrf_k=self.rrf_k)
+        # an English question's place name is the one signal BM25 and e5 both miss across languages
+        about_place = self.place_ranking(query, fused) if lang == "en" else []
+        if about_place:
+            fused = fuse(dense, sparse_hits, lang=lang, rrf_k=self.rrf_k, also=about_place)
         clock.lap("fusion")
         d_map, s_map = dict(dense), dict(sparse_hits)
         hits = [
@@ -396,16 +401,46 @@ class HybridIndex:
         clock.lap("hits")
         return hits
 
+    def place_ranking(self, query: str, fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The candidates about the place the query names (by the passage, else its document's title),
+        in their fused order: a third ranking for the fusion, empty when the query names no place."""
+        from rag.places import lineage, named_places
+
+        asked = named_places(query)
+        if not asked:
+            return []
+        out = []
+        seen: set[int] = set()
+        for i, score in fused:
+            if i in seen:
+                continue
+            seen.add(i)
+            if i not in self._places:
+                chunk = self.chunks[i]
+                doc = self.docs.get(chunk.doc_id)
+                own = named_places(chunk.text)
+                self._places[i] = own or (named_places(doc.meta.title) if doc is not None else set())
+            if any(a in lineage(p) for p in self._places[i] for a in asked):
+                out.append((i, score))
+        return out
+
     @staticmethod
     def sparse_tokens(query: str, lang: str) -> list[str]:
         """BM25 tokens; an English query also gets the glossary's Chinese terms, since the
         corpus is Chinese and only names and figures would match otherwise."""
-        tokens = tokenize(query)
-        if lang == "en":
-            from rag.glossary import load_glossary
+        from rag.places import search_terms
 
+        tokens = tokenize(query)
+        # place names cross languages by the gazetteer: "Jiaxing" also searches 嘉兴, 临港 "lingang"
+        tokens.extend(t for term in search_terms(query, lang) for t in tokenize(term))
+        from rag.glossary import load_glossary
+
+        if lang == "en":
             for group in load_glossary().expand_groups(query):
                 tokens.extend(t for term in group for t in tokenize(term))
+        elif textnorm.cjk_count(query):
+            # English passages: the glossary's English for the query's Chinese words
+            tokens.extend(t for phrase in load_glossary().english_for(tokens) for t in tokenize(phrase))
         return tokens
 
     @property

@@ -1,155 +1,212 @@
-"""Place names: which Chinese provinces, cities and districts a question or a sentence names.
+"""Place names: which Chinese provinces, cities and districts a text names, in Chinese or English.
 
-Used to tell a sentence about Shenzhen's AI industry from an answer to a question about
-Hangzhou's. Each place has its Simplified name(s), English name(s) and the place it belongs
-to (宝安 -> 深圳 -> 广东), so a district's figure still counts for its city. China as a whole is
-left out on purpose: "占全国..." is context, not a different place.
+The gazetteer is cpca's table of China's 3,500 administrative divisions (province, city,
+county/district by adcode), plus ``data/places_extra.tsv`` for divisions created since, national
+new areas and English exonyms. English names are the pinyin of the name without its suffix
+(嘉兴市 -> Jiaxing, 石景山区 -> Shijingshan), from pypinyin. Each place knows the place it
+belongs to (宝安 -> 深圳 -> 广东), so a district's figure still counts for its city. China as a
+whole is left out on purpose: "占全国..." is context, not a different place.
 """
 
 from __future__ import annotations
 
+import csv
 import re
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
-# canonical Simplified name | other Chinese forms ; English names ; parent (canonical)
-_TABLE = """
-北京;Beijing|Peking;
-上海;Shanghai;
-天津;Tianjin;
-重庆;Chongqing;
-河北;Hebei;
-山西;Shanxi;
-辽宁;Liaoning;
-吉林省;Jilin Province;
-黑龙江;Heilongjiang;
-江苏;Jiangsu;
-浙江;Zhejiang;
-安徽;Anhui;
-福建;Fujian;
-江西;Jiangxi;
-山东;Shandong;
-河南;Henan;
-湖北;Hubei;
-湖南;Hunan;
-广东;Guangdong;
-海南;Hainan;
-四川;Sichuan;
-贵州;Guizhou;
-云南;Yunnan;
-陕西;Shaanxi;
-甘肃;Gansu;
-青海;Qinghai;
-台湾;Taiwan;
-内蒙古;Inner Mongolia;
-广西;Guangxi;
-西藏;Tibet;
-宁夏;Ningxia;
-新疆;Xinjiang;
-香港;Hong Kong;
-澳门;Macau|Macao;
-深圳|鹏城;Shenzhen;广东
-广州;Guangzhou|Canton;广东
-东莞;Dongguan;广东
-佛山;Foshan;广东
-珠海;Zhuhai;广东
-惠州;Huizhou;广东
-杭州;Hangzhou;浙江
-宁波;Ningbo;浙江
-温州;Wenzhou;浙江
-嘉兴;Jiaxing;浙江
-绍兴;Shaoxing;浙江
-南京;Nanjing;江苏
-苏州;Suzhou;江苏
-无锡;Wuxi;江苏
-常州;Changzhou;江苏
-武汉;Wuhan;湖北
-成都;Chengdu;四川
-西安;Xi'an|Xian;陕西
-合肥;Hefei;安徽
-长沙;Changsha;湖南
-郑州;Zhengzhou;河南
-青岛;Qingdao;山东
-济南;Jinan;山东
-滨州;Binzhou;山东
-厦门;Xiamen;福建
-福州;Fuzhou;福建
-大连;Dalian;辽宁
-沈阳;Shenyang;辽宁
-昆明;Kunming;云南
-南宁;Nanning;广西
-忻城;Xincheng;广西
-哈尔滨;Harbin;黑龙江
-长春;Changchun;吉林省
-石家庄;Shijiazhuang;河北
-雄安;Xiong'an|Xiongan;河北
-太原;Taiyuan;山西
-南昌;Nanchang;江西
-贵阳;Guiyang;贵州
-兰州;Lanzhou;甘肃
-海口;Haikou;海南
-宝安;Bao'an|Baoan;深圳
-福田;Futian;深圳
-南山区;Nanshan District;深圳
-罗湖;Luohu;深圳
-龙岗;Longgang;深圳
-龙华区;Longhua District;深圳
-光明区;Guangming District;深圳
-坪山;Pingshan;深圳
-盐田;Yantian;深圳
-大鹏新区;Dapeng;深圳
-前海;Qianhai;深圳
-河套;Hetao;深圳
-余杭;Yuhang;杭州
-滨江区;Binjiang District;杭州
-萧山;Xiaoshan;杭州
-西湖区;Xihu District;杭州
-拱墅;Gongshu;杭州
-临平;Linping;杭州
-钱塘区;Qiantang District;杭州
-"""
+_EXTRA = Path(__file__).parent / "data" / "places_extra.tsv"
+# longest first: 特别行政区 before 区
+_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "地区", "新区", "省", "市",
+             "区", "县", "盟")
+_LEVEL_SUFFIX = ("省", "市", "自治区", "特别行政区")
+_EN_WORDS = re.compile(r"[A-Z][A-Za-z]*(?:['’\-][A-Za-z]+)*")
+_EN_TAIL = re.compile(r"^(district|city|province|county|new area|special area|sar)$", re.I)
 
 
+@dataclass(frozen=True)
 class Place:
-    __slots__ = ("chinese", "english", "name", "parent")
+    name: str  # canonical: the short form of a province or city, the full name of a district
+    chinese: tuple[str, ...]
+    english: tuple[str, ...]
+    parent: str  # canonical name of the place it belongs to, or ""
+    level: int  # 1 province, 2 city, 3 county/district/area
 
-    def __init__(self, name: str, chinese: tuple[str, ...], english: tuple[str, ...], parent: str) -> None:
-        self.name, self.chinese, self.english, self.parent = name, chinese, english, parent
+
+def _short(name: str) -> str:
+    for suf in _SUFFIXES:
+        if name.endswith(suf) and len(name) - len(suf) >= 2:
+            return name[: -len(suf)]
+    return name
+
+
+def _pinyin(han: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(han)).capitalize()
+
+
+def _strip_tail(english: str) -> str:
+    words = english.split()
+    return " ".join(words[:-1]) if len(words) > 1 and _EN_TAIL.match(words[-1]) else english
+
+
+def _key(english: str) -> str:
+    return re.sub(r"['’\-\s]", "", english).lower()
+
+
+def _parent_code(code: str) -> str:
+    if code.endswith("0000"):
+        return ""
+    return code[:4] + "00" if not code.endswith("00") else code[:2] + "0000"
+
+
+def _rows() -> list[tuple[str, str]]:
+    import importlib.util
+
+    # the data file only: importing cpca itself loads pandas and needs pkg_resources
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        from rag.errors import ConfigError
+
+        raise ConfigError("the place gazetteer needs the cpca package: pip install cpca==0.5.5")
+    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
+    with path.open(encoding="utf-8") as fh:
+        # placeholder rows (市辖区, 县) group districts and name no place
+        return [(r["adcode"][:6], r["name"]) for r in csv.DictReader(fh) if len(r["name"]) >= 2 and r["name"] != "市辖区"]
 
 
 @lru_cache(maxsize=1)
-def _places() -> tuple[dict[str, Place], re.Pattern[str], re.Pattern[str], dict[str, str]]:
+def gazetteer() -> tuple[dict[str, Place], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """(places by canonical name, canonical names by Chinese form, canonical names by English key)."""
+    import jieba.posseg  # a district's bare name counts only where jieba knows it as a name
+
+    rows = _rows()
+    extra: dict[str, tuple[list[str], list[str], str]] = {}
+    for line in _EXTRA.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            code, zh, en, parent = [*line.split("\t"), "", "", ""][:4]
+            extra[code] = ([z for z in zh.split("|") if z], [e for e in en.split("|") if e], parent)
+            if not any(c == code for c, _ in rows) and zh:
+                rows.append((code, zh.split("|")[0]))
+    shorts: dict[str, int] = {}
+    for _, name in rows:
+        shorts[_short(name)] = shorts.get(_short(name), 0) + 1
+
+    def level(code: str) -> int:
+        return 3 if code.startswith("x-") or not code.endswith("00") else 1 if code.endswith("0000") else 2
+
+    def bare_ok(code: str, name: str) -> bool:
+        short = _short(name)
+        return short != name and (level(code) < 3 or (shorts[short] == 1 and _is_place_word(jieba.posseg, short)))
+
+    codes = {code for code, _ in rows}
+
+    def parent_of(code: str, given: str = "") -> str:
+        if given or code.startswith("x-"):
+            return given
+        up = _parent_code(code)
+        return up if up in codes or not up else code[:2] + "0000"  # a municipality's districts: the city
+
+    base = {code: _short(name) if bare_ok(code, name) else name for code, name in rows}
+    counts: dict[str, int] = {}
+    for b in base.values():
+        counts[b] = counts.get(b, 0) + 1
+    # a name two divisions share (南山区 in Shenzhen and in Hegang) is told apart by its city: 深圳南山区
+    canon = {code: b if counts[b] == 1 else base.get(parent_of(code), "") + b for code, b in base.items()}
     places: dict[str, Place] = {}
-    by_form: dict[str, str] = {}
-    for line in _TABLE.strip().splitlines():
-        zh, en, parent = line.split(";")
-        forms = tuple(zh.split("|"))
-        names = tuple(en.split("|"))
-        places[forms[0]] = Place(forms[0], forms, names, parent)
-        for f in forms:
-            by_form[f] = forms[0]
-        for n in names:
-            by_form[n.lower()] = forms[0]
-    zh_forms = sorted((f for p in places.values() for f in p.chinese), key=len, reverse=True)
-    en_forms = sorted((n for p in places.values() for n in p.english), key=len, reverse=True)
-    zh_re = re.compile("|".join(map(re.escape, zh_forms)))
-    en_re = re.compile(r"\b(?:" + "|".join(map(re.escape, en_forms)) + r")(?:'s)?\b", re.I)
-    return places, zh_re, en_re, by_form
+    by_form: dict[str, list[str]] = {}
+    by_en: dict[str, list[str]] = {}
+    for code, name in rows:
+        zh_extra, en_extra, parent_code = extra.get(code, ([], [], ""))
+        forms = [name, *zh_extra] + ([_short(name)] if bare_ok(code, name) else [])
+        english = tuple(en_extra) or (_pinyin(_short(name)),)
+        parent = canon.get(parent_of(code, parent_code), "")
+        p = Place(canon[code], tuple(dict.fromkeys(forms)), english, parent, level(code))
+        places.setdefault(p.name, p)
+        for f in p.chinese:
+            by_form.setdefault(f, []).append(p.name)
+        for e in english:
+            # a district's bare pinyin is too often a person's name (Liang Wenfeng): it needs its
+            # "District"/"County" after it, unless it is a listed English form
+            if level(code) == 3 and not en_extra:
+                for tail in (" District", " County"):
+                    by_en.setdefault(_key(e + tail), []).append(p.name)
+            else:
+                by_en.setdefault(_key(_strip_tail(e)), []).append(p.name)
+    # pinyin is ambiguous (Chaoyang: 朝阳, 潮阳): an English name stands for every place it may be
+    en_index = {k: tuple(dict.fromkeys(c)) for k, c in by_en.items()}
+    return places, {f: tuple(n) for f, n in by_form.items()}, en_index
+
+
+def _is_place_word(posseg, word: str) -> bool:  # type: ignore[no-untyped-def]
+    """Does jieba know ``word`` as a place name (南山, 坪山), not a common word (光明) or a person's name (惠农)?"""
+    tags = [t.flag for t in posseg.lcut(word)]
+    return len(tags) == 1 and tags[0] == "ns"
+
+
+@lru_cache(maxsize=1)
+def _automaton():  # type: ignore[no-untyped-def]
+    import ahocorasick
+
+    auto = ahocorasick.Automaton()
+    for form, names in gazetteer()[1].items():
+        auto.add_word(form, (len(form), names))
+    auto.make_automaton()
+    return auto
+
+
+def chinese_places(norm: str) -> list[tuple[int, int, tuple[str, ...]]]:
+    """(start, end, canonical names) of the longest non-overlapping place names in matching-form text.
+
+    A name two divisions share gives both.
+    """
+    found = sorted(((end + 1 - ln, end + 1, names) for end, (ln, names) in _automaton().iter(norm)),
+                   key=lambda t: (t[0], -(t[1] - t[0])))
+    out: list[tuple[int, int, tuple[str, ...]]] = []
+    for s, e, name in found:
+        if out and s < out[-1][1]:
+            if e - s > out[-1][1] - out[-1][0] and s == out[-1][0]:
+                out[-1] = (s, e, name)
+            continue
+        out.append((s, e, name))
+    return out
+
+
+def english_places(text: str) -> set[str]:
+    """Canonical names of the places an English text names (capitalised words, up to three)."""
+    en_index = gazetteer()[2]
+    words = _EN_WORDS.findall(text)
+    found: set[str] = set()
+    for i in range(len(words)):
+        for n in (3, 2, 1):
+            part = words[i : i + n]
+            if len(part) < n:
+                continue
+            phrase = " ".join(part)
+            hit = en_index.get(_key(phrase)) if _EN_TAIL.match(part[-1]) else None
+            hit = hit or en_index.get(_key(_strip_tail(phrase)))
+            if hit:
+                found.update(hit)
+                break
+    return found
 
 
 def named_places(text: str) -> set[str]:
     """Canonical names of the places ``text`` names, in Chinese (normalised or not) or English."""
     from rag.textnorm import normalize
 
-    _, zh_re, en_re, by_form = _places()
-    found = {by_form[m.group()] for m in zh_re.finditer(normalize(text))}
-    for m in en_re.finditer(text):
-        found.add(by_form[re.sub(r"'s$", "", m.group(), flags=re.I).lower()])
-    return found
+    return {n for _, _, names in chinese_places(normalize(text)) for n in names} | english_places(re.sub(r"'s\b", "", text))
+
+
+def place(name: str) -> Place | None:
+    return gazetteer()[0].get(name)
 
 
 def lineage(name: str) -> list[str]:
     """The place and every place it belongs to: 宝安 -> [宝安, 深圳, 广东]."""
-    places = _places()[0]
+    places = gazetteer()[0]
     out = [name]
     while places.get(out[-1]) and places[out[-1]].parent and len(out) < 5:
         out.append(places[out[-1]].parent)
@@ -161,3 +218,14 @@ def about_other_place(asked: set[str], sentence_places: set[str]) -> bool:
     if not asked or not sentence_places:
         return False
     return not any(a in lineage(s) for s in sentence_places for a in asked)
+
+
+def search_terms(text: str, lang: str) -> list[str]:
+    """The other language's names of the places a query names: Chinese for English, English for Chinese."""
+    out: list[str] = []
+    for name in sorted(named_places(text)):
+        p = place(name)
+        if p is None:
+            continue
+        out += [p.chinese[-1], p.name] if lang == "en" else [e.lower() for e in p.english]
+    return out

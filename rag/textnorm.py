@@ -10,6 +10,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
+# names what ``normalize`` does; saved vectors of text normalised another way are re-embedded
+MATCHING_FORM = "NFKC+opencc-t2s+regional-table-1+ungroup-digits"
+
 _GROUPED = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -51,17 +54,16 @@ def ungroup_digits(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """The matching form: NFKC (full-width -> half-width), Simplified, 机械人 -> 机器人, digits ungrouped."""
+    """The matching form: NFKC (full-width -> half-width), Simplified, mainland vocabulary, digits ungrouped.
+
+    Taiwan and Hong Kong words take their mainland form (人工智慧 -> 人工智能, 軟體 -> 软件,
+    網路 -> 网络, 機械人 -> 机器人): see ``rag.regional``.
+    """
+    from rag.regional import to_mainland
+
     text = unicodedata.normalize("NFKC", text)
-    text = to_simplified(text)
-    for regional, common in _REGIONAL_WORDS:
-        text = text.replace(regional, common)
-    return ungroup_digits(text)
+    return ungroup_digits(to_mainland(to_simplified(text)))
 
-
-# Hong Kong usage that OpenCC leaves as it is, mapped to the mainland word the corpus mostly
-# uses (same length, so positions in the matching form do not move)
-_REGIONAL_WORDS = (("机械人", "机器人"),)
 
 
 def cjk_count(text: str) -> int:

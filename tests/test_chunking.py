@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import HARD_MAX_CHARS, chunk_corpus, chunk_document, split_sentences
+from rag.chunking import HARD_MAX_CHARS, Lengths, chunk_corpus, chunk_document, split_sentences
 from rag.corpus import load_corpus
 from rag.types import Document
 
@@ -43,7 +43,7 @@ def test_chunk_ids_are_stable_and_offsets_point_into_the_file(corpus_docs: dict[
 def test_chunks_respect_size_and_end_on_sentence_boundaries(corpus_docs: dict[str, Document], size: int) -> None:
     for d in corpus_docs.values():
         for c in chunk_document(d, size, 1):
-            assert len(c.text) <= min(size, HARD_MAX_CHARS)
+            assert Lengths(c.text).of(0, len(c.text)) <= min(size, HARD_MAX_CHARS)
             end_ok = c.text[-1] in CLOSERS or c.end == len(d.text) or d.text[c.end] == "\n"
             assert end_ok or len(c.text) >= size // 3, c.text[-20:]
 
@@ -66,3 +66,17 @@ def test_every_chunk_fits_the_e5_window_with_its_prefix(corpus_docs: dict[str, D
     chunks = chunk_corpus(corpus_docs.values(), 220, 1)
     lengths = [len(tok.encode("passage: " + normalize(c.text)).ids) for c in chunks]
     assert max(lengths) <= 512
+
+
+def test_english_chunks_hold_whole_sentences_and_words() -> None:
+    """An English page is chunked by its own measure: ~220 units are several sentences, never a cut word."""
+    from rag.cleaning import clean
+    from rag.types import DocMeta
+
+    raw = " ".join(f"Sentence number {i} says that the district will grant up to {i} million yuan to firms." for i in range(40))
+    cl = clean(raw)
+    doc = Document(meta=DocMeta(doc_id="en", title="t", script="en"), path="en.txt", raw=raw, text=cl.text,
+                   offsets=cl.offsets, headings=cl.headings)
+    chunks = chunk_document(doc, 220, 1)
+    assert all(c.text.rstrip().endswith(".") for c in chunks[:-1])
+    assert min(len(c.text) for c in chunks[:-1]) > 300  # several sentences, not a 220-letter fragment

@@ -101,3 +101,10 @@ def test_cjk_spaces_from_ocr_removed_but_latin_spaces_kept() -> None:
     raw = "騰訊 Robotics X 實驗室 產 品 演 示。"
     c = clean(raw)
     assert c.text == "騰訊Robotics X實驗室產品演示。"
+
+
+def test_pinyin_readings_after_characters_are_left_out_with_offsets_kept() -> None:
+    raw = "人工智能產(chǎn)業(yè)規(guī)模達到100EFlops，模型即服務(MaaS)平台"
+    c = clean(raw)
+    assert c.text == "人工智能產業規模達到100EFlops，模型即服務(MaaS)平台"
+    assert all(raw[o] == ch for o, ch in zip(c.offsets, c.text, strict=True))
