@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("--format", choices=("table", "csv", "json"), default="table")
     pg.add_argument("--scope", help="e.g. Shenzhen, Beijing, China")
     pg.add_argument("--year", help="e.g. 2026")
-    pg.add_argument("--kind", help="target or statistic")
+    pg.add_argument("--kind", help="target, statistic, cap (a subsidy ceiling), rate (a subsidy share) or budget")
     pg.add_argument("--index", type=Path)
 
     pt = sub.add_parser("stats", help="index statistics")
@@ -179,10 +179,12 @@ def cmd_eval(args: argparse.Namespace, settings) -> int:  # type: ignore[no-unty
     if args.corpus_extra:
         settings = _extra_corpus_settings(settings, args.corpus_extra)
     if args.targets:
-        from rag.targets_eval import score
+        from rag.targets_eval import score, score_found
 
         index = open_index(settings)
-        result = score(index.targets, args.targets)
+        first = next((ln for ln in args.targets.read_text(encoding="utf-8").splitlines() if ln.strip()), "{}")
+        # a plan-level gold (eval/targets.jsonl) or a found-with-kind gold (eval/heldout/targets.jsonl)
+        result = (score if "plan" in json.loads(first) else score_found)(index.targets, args.targets)
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0
     questions = [q for path in (args.questions or [Path("eval/questions.jsonl")]) for q in load_questions(path)]

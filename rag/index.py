@@ -89,7 +89,8 @@ def pipeline_version() -> str:
     """Hash of the code that turns files into chunks: changing it makes the index stale."""
     h = hashlib.sha256()
     for name in ("cleaning.py", "chunking.py", "corpus.py", "textnorm.py", "regional.py", "data/regional_words.tsv",
-                 "bm25.py", "figures.py", "targets.py", "targets_parse.py"):
+                 "bm25.py", "figures.py", "targets.py", "targets_parse.py", "lexicon.py",
+                 "data/bounds.tsv", "data/support.tsv"):
         h.update((Path(__file__).parent / name).read_bytes())
     return h.hexdigest()[:12]
 

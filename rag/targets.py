@@ -22,7 +22,7 @@ from rag.targets_parse import PLACE, DocReader, place_refs
 from rag.textnorm import normalize, to_simplified
 from rag.types import Document
 
-KINDS = ("target", "statistic")
+KINDS = ("target", "statistic", "cap", "rate", "budget")
 FILE_NAME = "targets.json"
 _FORMAT = "policy-qa-targets"
 _VERSION = 1

@@ -103,6 +103,54 @@ def score(pred_rows: list[TargetRow], gold_path: Path) -> dict[str, Any]:
     }
 
 
+FOUND_KEYS = ("doc_id", "value_text", "kind")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", to_simplified(text)).lower()
+
+
+def score_found(pred_rows: list[TargetRow], gold_path: Path) -> dict[str, Any]:
+    """Recall of a held-out gold file of (doc_id, value_text, kind[, year]) lines.
+
+    A gold line is found when one row (used once) of that document states that figure as written,
+    with that kind (target, cap, rate, budget...), and its quote contains it. Every row of the gold
+    documents that matched nothing is listed, so page furniture and mislabelled rows are visible.
+    """
+    gold = []
+    for i, line in enumerate(Path(gold_path).read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            d = json.loads(line)
+            missing = [k for k in FOUND_KEYS if k not in d]
+            if missing:
+                raise ConfigError(f"{gold_path}:{i}: missing {', '.join(missing)}; expected keys: {', '.join(FOUND_KEYS)}")
+            gold.append(d)
+    docs = {g["doc_id"] for g in gold}
+    rows = [r for r in pred_rows if r.doc_id in docs]
+    free = list(range(len(rows)))
+    found, kind_wrong, missed = 0, [], []
+    for g in gold:
+        same = [i for i in free if rows[i].doc_id == g["doc_id"] and _squash(rows[i].value_text) == _squash(g["value_text"])
+                and _squash(g["value_text"]) in _squash(rows[i].quote)]
+        right = [i for i in same if rows[i].kind == g["kind"]]
+        if right:
+            free.remove(right[0])
+            found += 1
+        else:
+            (kind_wrong if same else missed).append(
+                {"doc_id": g["doc_id"], "value_text": g["value_text"], "kind": g["kind"],
+                 "got": rows[same[0]].kind if same else None})
+    return {
+        "found": round(found / len(gold), 4) if gold else 0.0,
+        "gold": len(gold),
+        "rows": len(rows),
+        "wrong_kind": kind_wrong,
+        "missed": missed,
+        "unmatched_rows": [{"doc_id": r.doc_id, "value_text": r.value_text, "kind": r.kind, "metric": r.metric}
+                           for r in (rows[i] for i in free)],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     from rag.corpus import load_corpus
     from rag.targets import extract_targets

@@ -16,6 +16,7 @@ from typing import Any
 
 from rag.chunking import split_sentences
 from rag.figures import normalize_keep_length
+from rag.lexicon import AT_MOST, bound, nearest_bound, support_role
 from rag.types import Document
 
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?(?:\+\d+)*"
@@ -406,6 +407,7 @@ class DocReader:
             place = [p for p in self.places if p[0] < s + fig.start and not any(x <= p[0] < y for x, y in posts)]
             scope = place[-1][1] if place else self.default_scope
             year, as_of, year_from, kind = self._year(n, fig, refs, para_year)
+            kind = support_kind(n, fig, kind)
             key = group_metric(norm, flow)
             unit_class = "%" if fig.unit in ("%", "个百分点", "百分点") else fig.unit if "元" in fig.unit else "n"
             group = f"{scope}/{key}/{unit_class}"
@@ -436,6 +438,25 @@ class DocReader:
                     "published": self.doc.meta.published,
                 }
             )
+
+
+def support_kind(n: str, fig: Fig, kind: str) -> str:
+    """A support scheme's figure: its budget (总额), its cap (最高 / 不超过 / 上限 money) or its rate
+    (不超过合同金额的50%, 按成本的60%); otherwise ``kind`` as the year made it."""
+    roles = support_role(n)
+    if not roles:
+        return kind
+    ca, _ = clause(n, fig.start, fig.end)
+    before = n[ca : fig.start]
+    money = "元" in fig.unit
+    if money and "budget" in support_role(before):
+        return "budget"
+    direction = nearest_bound(before) or bound("", n[fig.end : fig.post_end])
+    if "support" in roles and direction == AT_MOST:
+        return "cap" if money else "rate" if fig.unit == "%" else kind
+    if fig.unit == "%" and "support" in roles and (re.search(r"按[^，,；;。]*$", before) or "support" in support_role(before)):
+        return "rate"
+    return kind
 
 
 def document_year(published: str, text: str) -> int:

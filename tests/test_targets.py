@@ -268,3 +268,21 @@ def test_gold_score_meets_targets(rows: list[TargetRow]) -> None:
     assert result["recall"] >= 0.90, result["missed"]
     assert result["precision"] >= 0.90, result["spurious"]
     assert result["verbatim_ok"]
+
+
+@pytest.mark.parametrize(("sentence", "value_text", "kind"), [
+    ("对租用智能算力的企业,按不超过合同金额的50%,给予最高200万元支持。", "50%", "rate"),
+    ("对租用智能算力的企业,按不超过合同金额的50%,给予最高200万元支持。", "200万元", "cap"),
+    ("承担平台建设的主体可获得一次性补助,补助金额为建设投资额的10%,上限1000万元。", "1000万元", "cap"),
+    ("建立算力券平台,每年总额不超过1000万元的算力券,用于落户企业。", "1000万元", "budget"),
+])
+def test_subsidy_caps_rates_and_budgets_are_their_own_kinds(sentence: str, value_text: str, kind: str) -> None:
+    from rag.cleaning import clean
+    from rag.targets import extract_targets
+    from rag.types import DocMeta, Document
+
+    cl = clean(sentence)
+    doc = Document(meta=DocMeta(doc_id="d", title="某市若干措施", published="2025-01-01", script="zh-Hans"),
+                   path="d.txt", raw=sentence, text=cl.text, offsets=cl.offsets, headings=cl.headings)
+    rows = [r for r in extract_targets([doc]) if r.value_text == value_text]
+    assert rows and rows[0].kind == kind

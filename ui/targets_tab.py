@@ -10,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 
 from rag.errors import PolicyQAError
-from rag.targets import TargetRow, conflicts, filter_rows, format_rows
+from rag.targets import KINDS, TargetRow, conflicts, filter_rows, format_rows
 from rag.types import Document
 from ui import render_html as R
 
@@ -41,7 +41,7 @@ def build(rows: list[TargetRow], docs: Mapping[str, Document]) -> None:
     with gr.Row():
         scope_dd = gr.Dropdown(scopes, value=ALL, label="Scope", elem_id="pq-t-scope")
         year_dd = gr.Dropdown(years, value=ALL, label="Year", elem_id="pq-t-year")
-        kind_dd = gr.Dropdown([ALL, "target", "statistic"], value=ALL, label="Kind", elem_id="pq-t-kind")
+        kind_dd = gr.Dropdown([ALL, *KINDS], value=ALL, label="Kind", elem_id="pq-t-kind")
         download = gr.DownloadButton("Download CSV", elem_id="pq-t-csv")
     grid = gr.Dataframe(value=table(rows), headers=COLUMNS, interactive=False, wrap=True, elem_id="pq-t-grid")
     source = gr.HTML(R.document_html(None), elem_id="pq-t-source")
