@@ -9,14 +9,14 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
 AT_MOST, AT_LEAST, ABOUT = "at_most", "at_least", "about"
 
 
-@lru_cache(maxsize=None)
+@cache
 def table(name: str) -> dict[str, str]:
     """``data/<name>.tsv`` as {word: value}; comment lines start with #."""
     out: dict[str, str] = {}
@@ -27,7 +27,7 @@ def table(name: str) -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern(name: str, anchor: str) -> re.Pattern[str]:
     words = sorted(table(name), key=len, reverse=True)
     alt = "|".join(re.escape(w) for w in words)
