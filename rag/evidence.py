@@ -18,7 +18,7 @@ from rag.chunking import split_sentences
 from rag.figures import extract
 from rag.glossary import load_glossary
 from rag.guard import is_planted_instruction
-from rag.places import about_other_place, named_places
+from rag.places import about_other_place, lineage, named_places, search_terms
 from rag.textnorm import normalize
 from rag.types import Document, Evidence, Hit
 
@@ -99,16 +99,23 @@ def question_terms(question: str, lang: str, bm25: BM25) -> list[Term]:
             if w not in STOPWORDS and bm25.idf(w) is not None:
                 add((w,))
     else:
+        gloss = load_glossary()
+
+        def add_zh(word: str) -> None:
+            # with its English (glossary phrase, place name), so an English passage can answer too
+            english = [e.lower() for e in gloss.english_for([word])] + search_terms(word, lang)
+            add((word, *english))
+
         for word in _content_words(question):
             if bm25.idf(word) is not None:
-                add((word,))
+                add_zh(word)
                 continue
             parts = [p for p in _jieba().lcut_for_search(word) if len(p) > 1 and bm25.idf(p) is not None]
             if parts and len(word) > 2:
                 for p in parts:
-                    add((p,))
+                    add_zh(p)
             else:
-                add((word,))
+                add_zh(word)
     return terms
 
 
@@ -300,6 +307,9 @@ class Focus:
         entities = tuple(_entities(question, lang))
         return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities, count)
 
+    def place_around(self, context: str) -> bool:
+        return any(a in lineage(p) for p in named_places(context) for a in self.places)
+
     def off_topic(self, sentence: str, context: str = "") -> str:
         """Why ``sentence`` cannot answer: it names only other places or only other years,
         states no figure when one is asked for, or not the quantity asked about (GDP, 估值);
@@ -314,6 +324,10 @@ class Focus:
             for ent in self.entities:
                 if ent not in places and not any(f in ctx for f in ent):
                     return f"nothing about {ent[0]} around it"
+            # the place asked about, or one inside it, must be named around the sentence (in any
+            # language: Lin-gang, 临港): a Beijing district's cap does not answer for Zhangzhou
+            if self.places and not self.place_around(context):
+                return "nothing about " + "/".join(sorted(self.places)) + " around it"
             if self.years and not any(str(y) in ctx for y in self.years):
                 return "nothing for " + ", ".join(map(str, sorted(self.years))) + " around it"
         places = named_places(sentence)
