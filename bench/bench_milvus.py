@@ -219,14 +219,14 @@ def main() -> int:
             row["bench_s"] = round(time.perf_counter() - t0, 1)
             print(json.dumps(row))
             rows[row["passages"]] = row
+            result = {"machine": machine(), "uptime": os.popen("uptime").read().strip(), "command": command(),
+                      "versions": versions("faiss-cpu", "pymilvus", "milvus-lite"),
+                      "rows": sorted(rows.values(), key=lambda r: r["passages"])}
+            print("wrote", write_result("milvus.json", result))  # after every size: a later one may not finish
     finally:
         if server:
             server.terminate()
             server.wait(timeout=30)
-    result = {"machine": machine(), "uptime": os.popen("uptime").read().strip(), "command": command(),
-              "versions": versions("faiss-cpu", "pymilvus", "milvus-lite"), "rows": sorted(rows.values(),
-                                                                                       key=lambda r: r["passages"])}
-    print("wrote", write_result("milvus.json", result))
     return 0
 
 
