@@ -124,8 +124,9 @@ def test_a_reply_that_leaks_the_system_prompt_is_never_shown(fake_index: HybridI
 def test_extractive_english_answer_states_verified_figures(fake_index: HybridIndex) -> None:
     chain = QAChain(fake_index, ExtractiveGenerator(), abstain_threshold=0.12)
     a = chain.ask("Under the AI pioneer city action plan, how many AI companies should Shenzhen have by 2026?")
-    assert a.language == "en" and a.text.startswith("The sources give:")
-    assert "3,000" in a.text and a.verification.ok and a.citations
+    # one English sentence with the figure, its bound and year, then the quote: no list of fragments
+    assert a.language == "en" and a.text.startswith("The source gives more than 3,000 ")
+    assert "by 2026 [1]" in a.text and "」:" not in a.text and a.verification.ok and a.citations
 
 
 def test_follow_up_is_condensed_with_the_previous_question() -> None:
@@ -161,7 +162,7 @@ def test_stream_yields_text_then_the_answer(fake_index: HybridIndex) -> None:
 def test_english_question_answered_in_chinese_falls_back(fake_index: HybridIndex) -> None:
     chain, _ = chain_with(fake_index, "到2026年深圳人工智能企業數量超3000家[1]。")
     a = chain.ask("Under the AI pioneer city action plan, how many AI companies should Shenzhen have by 2026?")
-    assert a.generator == "extractive" and a.text.startswith("The sources give") and "wrong language" in a.notice
+    assert a.generator == "extractive" and a.text.startswith("The source gives") and "wrong language" in a.notice
 
 
 def test_targets_question_is_answered_from_the_table_one_citation_per_row(fake_index: HybridIndex) -> None:

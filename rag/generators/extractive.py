@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from rag.figures import Figure, extract
+from rag.lexicon import ABOUT, AT_LEAST, AT_MOST, bound, nearest_bound
 from rag.textnorm import normalize, to_script
 from rag.types import Evidence, GenerationRequest
 
@@ -112,9 +113,72 @@ def english_lead(evidence: list[tuple[int, Evidence]], max_figures: int = 10) ->
 _NUMERIC_Q = re.compile(
     r"\bhow (many|much|large|big|fast|far|high|long)\b|\bwhat (share|percentage|proportion|rate|number|amount|"
     r"value|size|scale|targets?|goals?|figures?)\b|\b(percent|percentage|growth|rate|targets?|goals?|figures?|"
-    r"valuation|revenue|output|scale|size)\b|%",
+    r"valuation|revenue|output|scale|size|cap|ceiling|maximum|most|limit|share|subsid\w*|budget|fund)\b|%",
     re.I,
 )
+
+
+# 按不超过合同金额的 -> 合同金额: the base a rate is taken of, without its bound and particles
+_PER_BASE = re.compile(r"^(?:按照|按)(?:不超过|不超過|不高于|最高)?|的$")
+_LIST_Q = re.compile(r"\b(targets|goals|figures|numbers)\b", re.I)
+_DIRECTION_EN = {AT_MOST: "up to", AT_LEAST: "more than", ABOUT: "about"}
+_CLAUSE_END = re.compile(r"[，,。；;：:！？!?]")
+
+
+def _clause_before(text: str, start: int) -> str:
+    cut = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
+    return text[cut:start]
+
+
+def _figure_phrase(ev: Evidence, fig: Figure) -> str:
+    """"more than 3,000 for artificial intelligence company number by 2026": bound, number, what, year."""
+    from rag.glossary import load_glossary
+
+    before = _clause_before(ev.text, fig.start)
+    direction = _DIRECTION_EN.get(bound(before[-4:], ev.text[fig.end : fig.end + 2]) or nearest_bound(before), "")
+    pre, post = _qualifier(ev.text, fig)
+    raw_label = _label(ev.text, fig) or ""
+    label = _PER_BASE.sub("", _clean_label(raw_label))
+    name = (load_glossary().to_english(label) if label else None) or (f"「{label}」" if label else "")
+    if name and fig.kind == "percent" and _PER_BASE.match(raw_label):
+        name = f"the share of {name}"  # 按合同金额的50%: 50% of the contract amount
+    year = _year_phrase(ev.text)
+    figure = " ".join(x for x in (direction or pre, english_number(fig), post if not direction else "") if x)
+    return figure + (f" for {name}" if name else "") + (f" {year}" if year else "")
+
+
+def _best_figure(ev: Evidence, terms: list[str], count: bool) -> tuple[int, Figure] | None:
+    best: tuple[int, Figure] | None = None
+    for fig in extract(ev.text):
+        if fig.kind in ("year", "date"):
+            continue
+        clause = normalize(_clause_before(ev.text, fig.start) + ev.text[fig.start : fig.end + 12])
+        fit = sum(1 for t in terms if t in clause) * 10 - (15 if count and fig.kind == "percent" else 0)
+        if best is None or fit > best[0]:
+            best = (fit, fig)
+    return best
+
+
+def english_sentence(request: GenerationRequest, chosen: list[tuple[int, Evidence]]) -> str:
+    """One English sentence with the figure that best fits the question, its bound, what it
+    measures and its year, then the source sentence in quotes; a different figure from another
+    source follows as its own sentence, so a disagreement is shown, not hidden."""
+    terms = [t for t in request.terms if not t.isdigit()]
+    count = bool(re.search(r"\bhow many\b|\bnumber of\b", request.question, re.I))
+    scored = [(b[0] - order, n, ev, b[1]) for order, (n, ev) in enumerate(chosen)
+              if (b := _best_figure(ev, terms, count)) is not None]
+    if not scored:
+        n, ev = chosen[0]
+        return f"The source, in Chinese, says: 「{ev.text}」 [{n}]."
+    scored.sort(key=lambda t: -t[0])
+    _, n, ev, fig = scored[0]
+    out = f"The source gives {_figure_phrase(ev, fig)} [{n}]. It says: 「{ev.text}」 [{n}]."
+    shown = {fig.value}
+    for fit, m, other, ofig in scored[1:3]:
+        if m != n and ofig.kind == fig.kind and ofig.value not in shown and fit >= scored[0][0] - 10:
+            shown.add(ofig.value)
+            out += f" Another source gives {_figure_phrase(other, ofig)} [{m}]: 「{other.text}」 [{m}]."
+    return out
 
 
 def asks_for_number(question: str) -> bool:
@@ -204,7 +268,12 @@ class ExtractiveGenerator:
         if plan:
             yield (f"{plan} [{chosen[0][0]}]: " if request.language == "en" else f"{to_script(plan, request.language)}：")
         if request.language == "en":
-            yield english_lead(chosen) if asks_for_number(request.question) else english_quote(chosen[0])
+            if not asks_for_number(request.question):
+                yield english_quote(chosen[0])
+            elif _LIST_Q.search(request.question):
+                yield english_lead(chosen)  # "what targets...": every figure, each with its citation
+            else:
+                yield english_sentence(request, chosen)
             return
         for n, ev in chosen:
             yield to_script(ev.text, request.language) + f"[{n}]"

@@ -31,7 +31,7 @@ HOSTILE_TEXT = f"""# 测试文件 {SCRIPT} {IMG}
 
 这份文件只用于检查界面是否把文档里的标记当作普通文字显示，不含真实政策内容。
 """
-HOSTILE_QUESTION = "深圳测试示范区计划到2030年建成多少家示范工厂？"
+HOSTILE_QUESTION = "深圳测试示范区的示范工厂和智能工厂，到2030年要建成多少家？"
 
 
 def make_corpus(folder: Path) -> Path:
