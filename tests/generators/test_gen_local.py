@@ -126,9 +126,10 @@ CONTEXT_ZH = (
 
 @pytest.mark.slow
 @pytest.mark.llm
-@pytest.mark.parametrize("model", sorted(REGISTRY))
-def test_real_model_answers_in_chinese(model: str) -> None:
-    settings = Settings(local_model=model)
+def test_real_model_answers_in_chinese() -> None:
+    # the model `make setup` assembles, found where the settings say (POLICYQA_CACHE_DIR included);
+    # the optional 1.5B model is compared in bench/, not here
+    settings = Settings.from_env()
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed (make setup)")
     if not settings.llm_path.is_file():
