@@ -145,6 +145,15 @@ def conflicts(rows: list[TargetRow]) -> list[Conflict]:
     by: dict[tuple[str, int, str], list[TargetRow]] = {}
     for r in rows:
         by.setdefault((r.group, r.year, r.kind), []).append(r)
+    # a figure with no year (a page that never dates it) is compared with every dated one of its
+    # quantity: a lone undated "10萬家" beside 2,800 and 3,000 is a conflict, not a separate fact
+    for (group, year, kind), rs in list(by.items()):
+        if year == 0:
+            dated = [key for key in by if key[0] == group and key[2] == kind and key[1] != 0]
+            for key in dated:
+                by[key] = by[key] + rs
+            if dated:
+                del by[(group, year, kind)]
     out: list[Conflict] = []
     for (group, year, kind), rs in by.items():
         docs: dict[str, list[TargetRow]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -191,6 +192,14 @@ def test_conflicts_on_constructed_rows() -> None:
     c = one("截至2024年底，深圳人工智能企业超2800家。", doc_id="c")
     assert [x.group for x in conflicts([a, b])] == [a.group]
     assert conflicts([a, c]) == []
+
+
+def test_an_undated_figure_is_compared_with_the_dated_ones() -> None:
+    a = one("截至2024年底，深圳人工智能企业超2800家。", doc_id="a")
+    lone = replace(one("截至2024年底，深圳人工智能企业达10万家。", doc_id="x"), year=0)
+    assert lone.group == a.group
+    found = conflicts([a, lone])
+    assert len(found) == 1 and {r.doc_id for r in found[0].rows} == {"a", "x"}
 
 
 # --- filters, formats, persistence -------------------------------------------------------------
