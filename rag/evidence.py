@@ -172,7 +172,9 @@ _LINKS = frozenset(
 # units that say what is counted (台 = machines); 家, 个, 户 are often left out of the answer
 _TYPED_UNITS = frozenset("台 款 辆 架 件 套 部 只 座 所".split())
 # the size of an industry is stated as its revenue or output
-_SYNONYMS = {"规模": ("营收", "收入", "产值", "总值", "销售额", "营业额"), "gdp": ("生产总值",), "增速": ("增长",)}
+# a ratio (比例, 比重, 占比) is stated as a percentage: 按不超过合同金额的50% answers 多少比例
+_SYNONYMS = {"规模": ("营收", "收入", "产值", "总值", "销售额", "营业额"), "gdp": ("生产总值",), "增速": ("增长",),
+             "比例": ("%",), "比重": ("%",), "占比": ("%",)}
 _UNITS = frozenset("家 个 台 款 项 条 位 所 座 名 件 辆 架 套 户 倍 亿 万 元 亿元 万元 人 次 部 只 场".split())
 _EN_MEASURE = re.compile(
     r"\bhow (?:many|much)\s+(?P<a>[a-z][a-z -]{1,40}?)\s+(?:do|does|did|are|is|was|were|has|have|had|will|can|could|would|in|by|at|for|of|to|"

@@ -403,7 +403,7 @@ class HybridIndex:
         return hits
 
     def place_ranking(self, query: str, fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """The candidates about the place the query names (by the passage, else its document's title),
+        """The candidates about the place the query names (by the passage, its section or its document's title),
         in their fused order: a third ranking for the fusion, empty when the query names no place."""
         from rag.places import lineage, named_places
 
@@ -419,7 +419,8 @@ class HybridIndex:
             if i not in self._places:
                 chunk = self.chunks[i]
                 doc = self.docs.get(chunk.doc_id)
-                own = named_places(chunk.text)
+                # a passage that names no place is about its section's place, else its document's
+                own = named_places(chunk.text) or named_places(chunk.section)
                 self._places[i] = own or (named_places(doc.meta.title) if doc is not None else set())
             if any(a in lineage(p) for p in self._places[i] for a in asked):
                 out.append((i, score))

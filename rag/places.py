@@ -21,6 +21,9 @@ _EXTRA = Path(__file__).parent / "data" / "places_extra.tsv"
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "地区", "新区", "省", "市",
              "区", "县", "盟")
 _LEVEL_SUFFIX = ("省", "市", "自治区", "特别行政区")
+# jieba's count above which a district's bare name is first a word (平原 7,457, 商城 1,270, 新建
+# 1,000): such a district is recognised only with its suffix (新建区)
+COMMON_WORD_FREQ = 500
 _EN_WORDS = re.compile(r"[A-Z][A-Za-z]*(?:['’\-][A-Za-z]+)*")
 _EN_TAIL = re.compile(r"^(district|city|province|county|new area|special area|sar)$", re.I)
 
@@ -141,9 +144,10 @@ def gazetteer() -> tuple[dict[str, Place], dict[str, tuple[str, ...]], dict[str,
 
 
 def _is_place_word(posseg, word: str) -> bool:  # type: ignore[no-untyped-def]
-    """Does jieba know ``word`` as a place name (南山, 坪山), not a common word (光明) or a person's name (惠农)?"""
+    """Does jieba know ``word`` as a place name (坪山, 盐田), not a common word (光明, 商城, 新建 with
+    a count of 1,000) or a person's name (惠农)?"""
     tags = [t.flag for t in posseg.lcut(word)]
-    return len(tags) == 1 and tags[0] == "ns"
+    return len(tags) == 1 and tags[0] == "ns" and posseg.dt.tokenizer.FREQ.get(word, 0) < COMMON_WORD_FREQ
 
 
 @lru_cache(maxsize=1)

@@ -80,3 +80,11 @@ def test_follow_ups_keep_or_replace_the_measure_asked_before() -> None:
     assert own.measure == (("估值",),) and not own.count
     new = Focus.of("忻城县糯玉米种植面积有多大？ 那蚕桑产业在全国排第几？", "zh-Hans", "那蚕桑产业在全国排第几？")
     assert new.measure == ()
+
+
+
+def test_a_ratio_question_is_answered_by_a_percentage() -> None:
+    from rag.evidence import Focus
+
+    focus = Focus.of("漳州的算力券按不超过合同金额的多少比例给予支持？", "zh-Hans")
+    assert focus.off_topic("按不超过合同金额的50%,给予最高200万元支持。") == ""

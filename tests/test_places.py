@@ -51,6 +51,7 @@ def test_common_words_and_person_names_are_not_places() -> None:
 
     assert named_places("向全县中小微企业投放惠农贷") == set()
     assert named_places("光明的前景") == set()
+    assert named_places("鼓励在区内新建、改建智算中心") == set()  # 新建区 is a district; 新建 a common word
     assert named_places("DeepSeek founder Liang Wenfeng") == set()
 
 
