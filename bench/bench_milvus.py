@@ -35,6 +35,7 @@ from benchlib import (
     real_sentences,
     rss_mb,
     sentence_vectors,
+    timed,
     versions,
     write_result,
 )
@@ -71,15 +72,6 @@ def server_rss_mb(proc: subprocess.Popen) -> float:
     except OSError:
         kids = []
     return total + sum(rss_mb(k) for k in kids)
-
-
-def timed(fn, queries) -> list[float]:  # type: ignore[no-untyped-def]
-    out = []
-    for q in queries:
-        t0 = time.perf_counter()
-        fn(q)
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
 
 
 def corpus(n: int, embedder):  # type: ignore[no-untyped-def]

@@ -58,15 +58,6 @@ def to_hits(docs, chunks):  # type: ignore[no-untyped-def]
     return [Hit(chunk=chunks[d.metadata["i"]], score=0.0, rank=r + 1) for r, d in enumerate(docs)]
 
 
-def timed(fn, queries: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
-    out = []
-    for q in queries:
-        t0 = time.perf_counter()
-        fn(q)
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
 def stats(lat: list[float]) -> dict:
     return {"p50_ms": round(statistics.median(lat), 1), "p95_ms": round(bl.pct(lat, 95), 1), "n": len(lat)}
 
@@ -152,8 +143,8 @@ def main() -> int:
                                    metadatas=[{"i": i} for i in range(n)], normalize_L2=True)
         peer_build = time.perf_counter() - t0
         search = peer_search(vs, args.k)
-        lat_o = timed(lambda q, ix=ours: ix.search(q, args.k), subset)
-        lat_p = timed(search, subset)
+        lat_o = bl.timed(lambda q, ix=ours: ix.search(q, args.k), subset)
+        lat_p = bl.timed(search, subset)
         rows.append({"corpus": "synthetic", "passages": n, "queries": len(subset),
                      "ours": {**stats(lat_o), "build_s": round(ours_build, 1), "hit@5": None, "store": ours_store},
                      "peer": {**stats(lat_p), "build_s": round(peer_build, 1), "hit@5": None}})

@@ -75,6 +75,16 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))] if s else float("nan")
 
 
+def timed(fn, queries) -> list[float]:  # type: ignore[no-untyped-def]
+    """Milliseconds of ``fn(q)`` for each query, in order."""
+    out = []
+    for q in queries:
+        t0 = time.perf_counter()
+        fn(q)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
 def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
     """Resident memory (VmRSS) or its peak (VmHWM) of a process, in MB, from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

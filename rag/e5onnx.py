@@ -18,7 +18,6 @@ on a few probe queries before it is kept.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.corpus import file_sha256
 from rag.errors import ModelNotAvailableError, PolicyQAError
 
 EXPORTER_VERSION = 1
@@ -133,14 +133,6 @@ def _probe_cosines(model_dir: Path, model_file: Path) -> list[float]:
     return [round(float(c), 4) for c in (got * ref).sum(1)]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def export(model_dir: Path, *, force: bool = False) -> tuple[Path, bool]:
     """Build ``<model_dir>/onnx/query-int8.onnx``; returns (path, whether work was done).
 
@@ -172,7 +164,7 @@ def export(model_dir: Path, *, force: bool = False) -> tuple[Path, bool]:
         import onnxruntime
 
         marker = {"source_sha256": sha, "exporter_version": EXPORTER_VERSION, "file": MODEL_FILE,
-                  "sha256": _sha256(tmp / MODEL_FILE), "quantisation": "dynamic int8, per channel, weights QInt8",
+                  "sha256": file_sha256(tmp / MODEL_FILE), "quantisation": "dynamic int8, per channel, weights QInt8",
                   "onnxruntime": onnxruntime.__version__, "probe_cosines": cosines,
                   "seconds": round(time.perf_counter() - started, 1)}
         (tmp / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")

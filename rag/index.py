@@ -411,11 +411,7 @@ class HybridIndex:
         if not asked:
             return []
         out = []
-        seen: set[int] = set()
         for i, score in fused:
-            if i in seen:
-                continue
-            seen.add(i)
             if i not in self._places:
                 chunk = self.chunks[i]
                 doc = self.docs.get(chunk.doc_id)

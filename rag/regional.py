@@ -48,6 +48,14 @@ def table() -> dict[str, str]:
     return {a: b for a, b in rows if not a.startswith("#")}
 
 
+def digest() -> str:
+    """A short hash of the shipped table: it names the matching form, so vectors of text matched
+    with another table are never reused."""
+    import hashlib
+
+    return hashlib.sha256(TABLE.read_bytes()).hexdigest()[:8]
+
+
 @lru_cache(maxsize=1)
 def _automaton():  # type: ignore[no-untyped-def]
     import ahocorasick

@@ -10,8 +10,10 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from rag import regional
+
 # names what ``normalize`` does; saved vectors of text normalised another way are re-embedded
-MATCHING_FORM = "NFKC+opencc-t2s+regional-table-1+ungroup-digits"
+MATCHING_FORM = f"NFKC+opencc-t2s+regional-{regional.digest()}+ungroup-digits"
 
 _GROUPED = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -59,10 +61,8 @@ def normalize(text: str) -> str:
     Taiwan and Hong Kong words take their mainland form (人工智慧 -> 人工智能, 軟體 -> 软件,
     網路 -> 网络, 機械人 -> 机器人): see ``rag.regional``.
     """
-    from rag.regional import to_mainland
-
     text = unicodedata.normalize("NFKC", text)
-    return ungroup_digits(to_mainland(to_simplified(text)))
+    return ungroup_digits(regional.to_mainland(to_simplified(text)))
 
 
 

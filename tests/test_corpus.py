@@ -9,34 +9,13 @@ import pytest
 
 from rag.corpus import decode, load_corpus, load_document
 from rag.errors import CorpusError, DocumentError
+from tests.ui.docfiles import make_pdf
 
 ZH_HANT = "深圳市加快打造人工智能先鋒城市行動計劃：到2026年全市人工智能企業數量超3000家。"
 ZH_HANS = "深圳市加快打造人工智能先锋城市行动计划：到2026年全市人工智能企业数量超3000家。"
 
 # A one-page PDF whose text is "Shenzhen targets 3000 AI companies by 2026."
 _PDF_TEXT = b"BT /F1 12 Tf 72 720 Td (Shenzhen targets 3000 AI companies by 2026.) Tj ET"
-
-
-def make_pdf() -> bytes:
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(_PDF_TEXT) + _PDF_TEXT + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    return bytes(out)
 
 
 def test_big5_and_gbk_files_are_decoded(tmp_path: Path) -> None:
@@ -88,7 +67,7 @@ def test_html_is_parsed_and_scripts_dropped(tmp_path: Path) -> None:
 
 
 def test_pdf_text_is_extracted(tmp_path: Path) -> None:
-    (tmp_path / "plan.pdf").write_bytes(make_pdf())
+    (tmp_path / "plan.pdf").write_bytes(make_pdf(_PDF_TEXT))
     doc = load_document(tmp_path / "plan.pdf")
     assert "3000 AI companies" in doc.text
 
