@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -244,7 +245,7 @@ def cmd_ask(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyp
     question = clean_question(args.question, settings.max_question_chars)
     chain = make_chain(settings, args.generator)
     answer = chain.ask(question, language=args.lang)
-    print(answer_json(answer) if args.json else answer_text(answer))
+    print(answer_json(answer) if args.json else answer_text(answer), flush=True)
     return 0
 
 
@@ -275,5 +276,17 @@ COMMANDS = {
     "stats": cmd_stats,
 }
 
+def exit_with(code: int) -> None:
+    """Exit; while a given-up generation still runs inside llama.cpp, without tearing the model
+    down under it (that crashes the process after the answer was printed)."""
+    from rag.chains import generation_running
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if generation_running():
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

@@ -79,6 +79,15 @@ class Turn:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+GENERATE_THREAD = "policyqa-generate"
+
+
+def generation_running() -> bool:
+    """Is a generation still running on its worker thread (one given up after its time budget,
+    which llama.cpp cannot interrupt inside a prompt evaluation or a model load)?"""
+    return any(t.name == GENERATE_THREAD and t.is_alive() for t in threading.enumerate())
+
+
 def within(pieces: Iterator[str], budget_s: float) -> Iterator[str]:
     """Yield from ``pieces`` but raise TimeoutError once ``budget_s`` has passed, even while the
     source is blocked (a hung server, a stuck native call): it is read on a worker thread."""
@@ -100,7 +109,7 @@ def within(pieces: Iterator[str], budget_s: float) -> Iterator[str]:
             if gave_up.is_set() and close is not None:
                 close()  # let the backend go (an HTTP stream is closed, a model lock released)
 
-    threading.Thread(target=pump, daemon=True, name="policyqa-generate").start()
+    threading.Thread(target=pump, daemon=True, name=GENERATE_THREAD).start()
     deadline = time.monotonic() + budget_s
     try:
         while True:
@@ -416,9 +425,11 @@ class QAChain:
         terms = tuple(a for t in turn.terms for a in t.alternatives)
         previous = [t["content"] for t in turn.history if t.get("role") == "user" and isinstance(t.get("content"), str)]
         follow_up = turn.latest if turn.latest and turn.query != turn.latest and previous else ""
+        focus = turn.focus
         return GenerationRequest(question=turn.query, language=turn.language, evidence=turn.evidence, terms=terms,
                                  follow_up=follow_up, previous=previous[-1] if follow_up else "",
-                                 titles=titles, history=turn.history, contexts=tuple(contexts))
+                                 titles=titles, history=turn.history, contexts=tuple(contexts),
+                                 measure=focus.measure if focus else (), count=focus.count if focus else False)
 
     def _abstain(self, turn: Turn, t_start: float) -> Answer:
         return Answer(

@@ -193,7 +193,9 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
         if not m:
             return (), ""
         groups = load_glossary().expand_groups(m.group("a") or m.group("b"))
-        return tuple(tuple(normalize(x).lower() for x in g) for g in groups), ""
+        # "What is Shenzhen's target for…" names a generic measure, as 目标 does in Chinese
+        return tuple(tuple(normalize(x).lower() for x in g) for g in groups
+                     if not all(normalize(x) in _GENERIC_MEASURES for x in g)), ""
     from jieba import posseg
 
     toks = [(w, t) for w, t in posseg.lcut(normalize(question).lower()) if w.strip()]

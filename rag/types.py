@@ -152,3 +152,5 @@ class GenerationRequest:
     terms: tuple[str, ...] = ()  # the question's words and figures in Simplified matching form
     follow_up: str = ""  # for a follow-up ("And by 2027?"): the user's own words; ``question`` is
     previous: str = ""  # then joined to ``previous``, the question it follows
+    measure: tuple[tuple[str, ...], ...] = ()  # what quantity is asked about, each group by its forms
+    count: bool = False  # "how many": a number of things, not an amount of money or a percentage

@@ -99,3 +99,26 @@ def test_unusual_questions_through_the_cli(cli_index: str, question: str) -> Non
 
     answer = json.loads(proc.stdout)
     assert answer["answer"] and answer["language"] in ("en", "zh-Hans", "zh-Hant")
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_a_budget_shorter_than_the_model_load_ends_with_the_extractive_answer(cli_index: str) -> None:
+    """A fresh process whose model cannot even load within POLICYQA_LLM_TIMEOUT_S: the answer
+    comes when the budget ends, whole, with its notice, and the process exits cleanly although
+    llama.cpp is still loading on the abandoned thread."""
+    import importlib.util
+    import json
+
+    from rag.settings import Settings
+
+    settings = Settings.from_env()
+    if importlib.util.find_spec("llama_cpp") is None or not settings.llm_path.is_file():
+        pytest.skip(f"local model not assembled at {settings.llm_path} (make setup)")
+    proc = run_cli("ask", "深圳到2026年人工智能企业数量目标是多少？", "--index", cli_index, "--generator", "local",
+                   "--json", env_extra={"POLICYQA_LLM_TIMEOUT_S": "1"})
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert proc.stdout.strip(), f"nothing printed; stderr: {proc.stderr[-2000:]}"
+    answer = json.loads(proc.stdout)
+    assert "3000" in answer["answer"] and "took too long" in answer["notice"]
+    assert answer["timings_ms"]["generate_ms"] < 2000  # the budget plus under a second

@@ -104,10 +104,16 @@ def build_ui(service: ChatService, library: Library | None = None, login_require
         pick_box = gr.Textbox(elem_id="pq-pick", elem_classes="pq-hidden", show_label=False, container=False)
         pick_go = gr.Button("pick", elem_id="pq-go", elem_classes="pq-hidden")
 
-        turn_io = dict(fn=service.respond, inputs=[msg, chat_state, history, answers, language, generator, top_k],
-                       outputs=[chatbot, msg, chat_state, history, answers, sources, cite_dd], show_progress="minimal")
-        msg.submit(**turn_io)
-        send.click(**turn_io)
+        # two lanes: extractive turns are answered in their own queue, never behind a model's
+        # answers (bounded by POLICYQA_LLM_TIMEOUT_S, but a stuck backend would still hold them up)
+        pending = gr.State("")  # a model turn handed from the first lane to the second
+        turn_out = [chatbot, msg, chat_state, history, answers, sources, cite_dd]
+        settings_in = [language, generator, top_k]
+        for trigger in (msg.submit, send.click):
+            trigger(service.respond_fast, [msg, chat_state, history, answers, *settings_in], [*turn_out, pending],
+                    show_progress="minimal", concurrency_id="answers", concurrency_limit=4).then(
+                service.respond_model, [pending, chat_state, history, answers, *settings_in], turn_out,
+                show_progress="hidden", concurrency_id="model", concurrency_limit=2)
         cleared = [chatbot, msg, chat_state, history, answers, sources, cite_dd]
         clear.click(service.clear, None, cleared, queue=False)
         chatbot.clear(service.clear, None, cleared, queue=False)  # the chat's own bin icon

@@ -115,31 +115,60 @@ class ChatService:
         return self.chain_for(generator or self.default_generator, self.chain.top_k).ask(
             question, history=history or [], language=language)
 
+    def uses_model(self, generator: str) -> bool:
+        """Is a turn with this generator choice answered by a language model (not extractive)?"""
+        return (generator if generator in self.choices else self.default_generator) != "extractive"
+
+    def respond_fast(self, message: str, chat: list[Msg], history: list[Msg], answers: list[Answer],
+                     language: str = "auto", generator: str = "", top_k: int = 0) -> Iterator[tuple]:
+        """The chat's own lane: an extractive turn is answered here, so it never queues behind a
+        model's answers; a model turn is only shown (question, "waiting" line) and handed on to
+        ``respond_model`` through the last output. Yields ``respond``'s outputs plus that hand-over."""
+        text = message if isinstance(message, str) else ""
+        if not self.uses_model(generator) or not text.strip() or too_long(text):
+            for update in self.respond(message, chat, history, answers, language, generator, top_k):
+                yield (*update, "")
+            return
+        chat = [*(chat or []), {"role": "user", "content": R.question_html(text)},
+                {"role": "assistant", "content": R.answer_html("", None, len(answers or []))}]
+        skip = gr.skip()
+        yield chat, "", chat, skip, skip, skip, skip, text
+
+    def respond_model(self, pending: str, chat: list[Msg], history: list[Msg], answers: list[Answer],
+                      language: str = "auto", generator: str = "", top_k: int = 0) -> Iterator[tuple]:
+        """The model's lane: answers the turn ``respond_fast`` handed on (nothing when it handed none)."""
+        if not pending:
+            yield tuple(gr.skip() for _ in range(7))
+            return
+        yield from self.respond(pending, chat, history, answers, language, generator, top_k, shown=True)
+
     def respond(self, message: str, chat: list[Msg], history: list[Msg], answers: list[Answer],
-                language: str = "auto", generator: str = "", top_k: int = 0) -> Iterator[tuple]:
-        """Stream one turn. Yields (chatbot, input box, chat, history, answers, sources, cited spans)."""
+                language: str = "auto", generator: str = "", top_k: int = 0, shown: bool = False) -> Iterator[tuple]:
+        """Stream one turn. Yields (chatbot, input box, chat, history, answers, sources, cited spans).
+        ``shown``: the question and its empty answer are already the last two chat messages."""
         chat, history, answers = list(chat or []), list(history or []), list(answers or [])
         skip = gr.skip()
 
-        def out(box: str, sources: Any = skip, cites: Any = skip) -> tuple:
-            shown = list(chat)  # a copy per update: the chat list goes on changing
-            return shown, box, shown, history, answers, sources, cites
+        def out(box: Any, sources: Any = skip, cites: Any = skip) -> tuple:
+            now = list(chat)  # a copy per update: the chat list goes on changing
+            return now, box, now, history, answers, sources, cites
 
         text = message if isinstance(message, str) else ""
-        if not text.strip():  # nothing is sent; a hint says what to do
-            gr.Info(EMPTY_PROMPT)
-            yield out(message)
-            return
-        refusal = too_long(text)
-        if refusal:  # the text stays in the box so it can be shortened
-            chat += [{"role": "user", "content": R.question_html(text[:200] + "…")},
-                     {"role": "assistant", "content": R.error_html(refusal)}]
-            yield out(message)
-            return
         turn = len(answers)
-        chat += [{"role": "user", "content": R.question_html(text)},
-                 {"role": "assistant", "content": R.answer_html("", None, turn)}]
-        yield out("")
+        if not shown:
+            if not text.strip():  # nothing is sent; a hint says what to do
+                gr.Info(EMPTY_PROMPT)
+                yield out(message)
+                return
+            refusal = too_long(text)
+            if refusal:  # the text stays in the box so it can be shortened
+                chat += [{"role": "user", "content": R.question_html(text[:200] + "…")},
+                         {"role": "assistant", "content": R.error_html(refusal)}]
+                yield out(message)
+                return
+            chat += [{"role": "user", "content": R.question_html(text)},
+                     {"role": "assistant", "content": R.answer_html("", None, turn)}]
+            yield out("")
         final: Answer | None = None
         try:
             chain = self.chain_for(generator, top_k or self.chain.top_k)
@@ -151,20 +180,20 @@ class ChatService:
                 else:
                     streamed += item
                     chat[-1] = {"role": "assistant", "content": R.answer_html(streamed, None, turn)}
-                    yield out("")
+                    yield out(skip if shown else "")  # the box may hold the next question by now
             if final is None:
                 raise RuntimeError("the chain ended without an answer")
         except Exception as exc:  # any failure: one line in the chat, the details in the server log
             if not isinstance(exc, PolicyQAError):
                 log.exception("answering %r failed", text[:80])
             chat[-1] = {"role": "assistant", "content": R.error_html(friendly_error(exc))}
-            yield out("")
+            yield out(skip if shown else "")
             return
         answers = [*answers, final]
         history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": final.text}]
         history = history[-MAX_HISTORY:]
         chat[-1] = {"role": "assistant", "content": R.answer_html(final.text, final, turn)}
-        yield out("", R.sources_html(final, chain.index.docs, turn),
+        yield out(skip if shown else "", R.sources_html(final, chain.index.docs, turn),
                   gr.update(choices=self.cite_choices(final, turn), value=None))
 
     @staticmethod

@@ -135,6 +135,10 @@ def _figure_phrase(ev: Evidence, fig: Figure) -> str:
     from rag.glossary import load_glossary
 
     before = _clause_before(ev.text, fig.start)
+    # only the words since the figure before it: in 8000亿元以上、力争1万亿元, 以上 bounds 8000亿元
+    prior = max((f.end for f in extract(ev.text) if f.end <= fig.start), default=0)
+    if prior > fig.start - len(before):
+        before = ev.text[prior:fig.start].lstrip("以上余餘多")
     direction = _DIRECTION_EN.get(bound(before[-4:], ev.text[fig.end : fig.end + 2]) or nearest_bound(before), "")
     pre, post = _qualifier(ev.text, fig)
     raw_label = _label(ev.text, fig) or ""
@@ -147,13 +151,27 @@ def _figure_phrase(ev: Evidence, fig: Figure) -> str:
     return figure + (f" for {name}" if name else "") + (f" {year}" if year else "")
 
 
-def _best_figure(ev: Evidence, terms: list[str], count: bool) -> tuple[int, Figure] | None:
+def _figure_fit(ev: Evidence, fig: Figure, request: GenerationRequest) -> int:
+    """How well a figure answers the question: the question's words and the asked measure around
+    it; a "how many" question is not answered by a percentage or an amount of money."""
+    before = normalize(_clause_before(ev.text, fig.start))
+    clause = before + normalize(ev.text[fig.start : fig.end + 12])
+    fit = sum(1 for t in request.terms if not t.isdigit() and t in clause) * 10 + _measure_fit(before, request)
+    if request.count and (fig.kind == "percent" or any(fig.unit.endswith(c) for c in _CURRENCY)):
+        fit -= 15
+    return fit
+
+
+def _measure_fit(before: str, request: GenerationRequest) -> int:
+    return sum(10 for group in request.measure if any(f in before for f in group))
+
+
+def _best_figure(ev: Evidence, request: GenerationRequest) -> tuple[int, Figure] | None:
     best: tuple[int, Figure] | None = None
     for fig in extract(ev.text):
         if fig.kind in ("year", "date"):
             continue
-        clause = normalize(_clause_before(ev.text, fig.start) + ev.text[fig.start : fig.end + 12])
-        fit = sum(1 for t in terms if t in clause) * 10 - (15 if count and fig.kind == "percent" else 0)
+        fit = _figure_fit(ev, fig, request)
         if best is None or fit > best[0]:
             best = (fit, fig)
     return best
@@ -163,10 +181,8 @@ def english_sentence(request: GenerationRequest, chosen: list[tuple[int, Evidenc
     """One English sentence with the figure that best fits the question, its bound, what it
     measures and its year, then the source sentence in quotes; a different figure from another
     source follows as its own sentence, so a disagreement is shown, not hidden."""
-    terms = [t for t in request.terms if not t.isdigit()]
-    count = bool(re.search(r"\bhow many\b|\bnumber of\b", request.question, re.I))
     scored = [(b[0] - order, n, ev, b[1]) for order, (n, ev) in enumerate(chosen)
-              if (b := _best_figure(ev, terms, count)) is not None]
+              if (b := _best_figure(ev, request)) is not None]
     if not scored:
         n, ev = chosen[0]
         return f"The source, in Chinese, says: 「{ev.text}」 [{n}]."
@@ -175,10 +191,35 @@ def english_sentence(request: GenerationRequest, chosen: list[tuple[int, Evidenc
     out = f"The source gives {_figure_phrase(ev, fig)} [{n}]. It says: 「{ev.text}」 [{n}]."
     shown = {fig.value}
     for fit, m, other, ofig in scored[1:3]:
-        if m != n and ofig.kind == fig.kind and ofig.value not in shown and fit >= scored[0][0] - 10:
+        if m != n and ofig.kind == fig.kind and ofig.value not in shown and (
+                fit >= scored[0][0] - 10 or disagrees(request, (n, ev), (m, other))):
             shown.add(ofig.value)
             out += f" Another source gives {_figure_phrase(other, ofig)} [{m}]: 「{other.text}」 [{m}]."
     return out
+
+
+def disagrees(request: GenerationRequest, first: tuple[int, Evidence], other: tuple[int, Evidence]) -> bool:
+    """Does ``other``, from another document, give the quantity ``first`` answers with a
+    different value (same kind and unit, fitting the question as well)?"""
+    if first[1].doc_id == other[1].doc_id or other[1].off_topic:
+        return False
+    a, b = _best_figure(first[1], request), _best_figure(other[1], request)
+    if a is None or b is None or a[0] <= 0:
+        return False
+    from rag.evidence import years_named
+    from rag.places import named_places
+
+    def measured(ev: Evidence, fig: Figure) -> int:
+        return _measure_fit(normalize(_clause_before(ev.text, fig.start)), request)
+
+    (fit_a, fig_a), (fit_b, fig_b) = a, b
+    first_years = years_named(first[1].text)
+    return (fig_b.kind == fig_a.kind and fig_b.unit == fig_a.unit and not fig_b.matches(fig_a)
+            and fit_b >= fit_a - 10 and measured(other[1], fig_b) >= measured(first[1], fig_a)
+            # the same subject: the same places; the same time, unless the first gives none
+            and named_places(other[1].text) == named_places(first[1].text)
+            and (not first_years or years_named(other[1].text) == first_years)
+            and not any(f.matches(fig_a) for f in extract(other[1].text)))
 
 
 def asks_for_number(question: str) -> bool:
@@ -227,6 +268,16 @@ def named_document(request: GenerationRequest, n: int) -> str:
     return re.sub(r"[(（][^)）]*\d[^)）]*[)）]", "", around[-1]) if around else ""
 
 
+def _corroborated(request: GenerationRequest, first: Evidence) -> bool:
+    """Does another document among the evidence give the figure ``first`` answers with?"""
+    best = _best_figure(first, request)
+    return best is not None and any(
+        ev.doc_id != first.doc_id and any(f.matches(best[1]) for f in extract(ev.text)) for ev in request.evidence)
+
+
+DIFFERS_ZH = {"zh-Hans": "另一来源的数字不同：", "zh-Hant": "另一來源的數字不同："}
+
+
 class ExtractiveGenerator:
     """Answers with the evidence itself; never invents text beyond labels and qualifiers."""
 
@@ -258,6 +309,13 @@ class ExtractiveGenerator:
                 continue  # the same figures again, from another report: adds nothing to read
             values |= new
             chosen.append((n, ev))
+        # a figure only one source gives, while another source gives the same quantity otherwise,
+        # is shown beside it as a disagreement, however much lower the other sentence scores
+        if len({ev.doc_id for _, ev in chosen}) == 1 and not _corroborated(request, items[0][1]):
+            other = next((item for item in items[1:] if item not in chosen
+                          and disagrees(request, items[0], item)), None)
+            if other is not None:
+                chosen.append(other)
         return chosen
 
     def generate(self, request: GenerationRequest) -> Iterator[str]:
@@ -275,5 +333,7 @@ class ExtractiveGenerator:
             else:
                 yield english_sentence(request, chosen)
             return
-        for n, ev in chosen:
+        for i, (n, ev) in enumerate(chosen):
+            if i and disagrees(request, chosen[0], (n, ev)):
+                yield DIFFERS_ZH[request.language]
             yield to_script(ev.text, request.language) + f"[{n}]"

@@ -43,14 +43,42 @@ def _close_models() -> None:
             pass
 
 
+_QUIET: list[Any] = []  # the log callback handed to llama.cpp, kept alive here
+
+
 def _import_llama() -> Any:
     try:
+        import llama_cpp
         from llama_cpp import Llama
     except ImportError as exc:
         raise ModelNotAvailableError(
             f"llama-cpp-python is not installed ({exc}); {SETUP_HINT}, or: {LLAMA_CPP_INSTALL}"
         ) from None
+    if not _QUIET:  # llama.cpp's own messages: errors only, through Python's stderr
+        import sys
+
+        @llama_cpp.llama_log_callback
+        def quiet(level: int, text: bytes, user_data: Any) -> None:
+            if level == 3:  # GGML_LOG_LEVEL_ERROR
+                print(text.decode("utf-8", "replace"), end="", file=sys.stderr, flush=True)
+
+        llama_cpp.llama_log_set(quiet, None)
+        _QUIET.append(quiet)
     return Llama
+
+
+def _construct(llama_cls: Any, **kwargs: Any) -> Any:
+    """``Llama(**kwargs)`` without its ``verbose=False`` path, which points file descriptors 1 and 2
+    at /dev/null while the model loads: process-wide, so whatever another thread printed
+    meanwhile (the CLI's answer, given after the model's time budget) was lost. Its Python-side
+    chatter during the load goes to a buffer instead; afterwards it is quiet."""
+    import contextlib
+    import io
+
+    with contextlib.redirect_stderr(io.StringIO()):
+        llm = llama_cls(**kwargs, verbose=True)
+    llm.verbose = False
+    return llm
 
 
 def check_model_file(path: Path, model_name: str) -> None:
@@ -73,15 +101,8 @@ def _load(path: Path, model_name: str, threads: int) -> tuple[Any, threading.Loc
             llama_cls = _import_llama()
             check_model_file(path, model_name)
             try:
-                llm = llama_cls(
-                    model_path=str(path),
-                    n_ctx=N_CTX,
-                    n_threads=threads,
-                    n_threads_batch=threads,
-                    chat_format=CHAT_FORMAT,
-                    seed=0,
-                    verbose=False,
-                )
+                llm = _construct(llama_cls, model_path=str(path), n_ctx=N_CTX, n_threads=threads,
+                                 n_threads_batch=threads, chat_format=CHAT_FORMAT, seed=0)
             except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
                 raise GeneratorError(f"cannot load local model {path}: {exc}") from exc
             _MODELS[key] = (llm, threading.Lock())

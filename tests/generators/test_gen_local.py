@@ -82,7 +82,9 @@ def test_loads_once_with_fixed_options_and_streams(tiny: Settings) -> None:
     assert len(FakeLlama.instances) == 1
     kw = FakeLlama.instances[0].kwargs
     assert kw["chat_format"] == "chatml" and kw["n_ctx"] == 4096 and kw["n_threads"] == 2
-    assert kw["verbose"] is False and kw["model_path"] == str(tiny.llm_path)
+    assert kw["model_path"] == str(tiny.llm_path)
+    # verbose=False would point fds 1 and 2 at /dev/null during the load, for every thread
+    assert kw["verbose"] is True and FakeLlama.instances[0].verbose is False
     call = FakeLlama.instances[0].calls[0]
     assert call["stream"] is True and call["max_tokens"] == 9 and call["stop"] == ["\n"]
 

@@ -8,13 +8,16 @@ wait). Times are printed (run with ``-s``), never asserted.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -30,6 +33,7 @@ pytestmark = pytest.mark.slow
 
 USER, PASSWORD = "editor", "newsroom-pass-1"
 BACKOFF_S = 5
+STUCK_S = 25  # the stuck backend's questions wait this long before their extractive fallback
 QUESTION = "How many AI companies does Shenzhen aim to have by 2026?"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -38,14 +42,43 @@ SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot-upload.png"
 BASIC = {"Authorization": "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()}
 
 
+@contextlib.contextmanager
+def stuck_backend() -> Iterator[str]:
+    """An OpenAI-compatible address on 127.0.0.1 that accepts connections and never answers."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/v1"
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     tmp = tmp_path_factory.mktemp("newsroom")
     corpus = make_corpus(tmp / "corpus")
-    env = {"POLICYQA_UI_USER": USER, "POLICYQA_UI_PASSWORD": PASSWORD, "POLICYQA_LOGIN_BACKOFF_S": str(BACKOFF_S),
-           "POLICYQA_UPLOAD_MAX_MB": "5", "POLICYQA_INDEX_POLL_S": "1"}
-    with serve_app(tmp, corpus, env) as url:
-        yield SimpleNamespace(url=url.rstrip("/"), corpus=corpus, index=tmp / "index", tmp=tmp)
+    with stuck_backend() as backend:
+        env = {"POLICYQA_UI_USER": USER, "POLICYQA_UI_PASSWORD": PASSWORD, "POLICYQA_LOGIN_BACKOFF_S": str(BACKOFF_S),
+               "POLICYQA_UPLOAD_MAX_MB": "5", "POLICYQA_INDEX_POLL_S": "1", "POLICYQA_OPENAI_BASE_URL": backend,
+               "POLICYQA_LLM_TIMEOUT_S": str(STUCK_S)}
+        with serve_app(tmp, corpus, env) as url:
+            yield SimpleNamespace(url=url.rstrip("/"), corpus=corpus, index=tmp / "index", tmp=tmp)
 
 
 def api(app: SimpleNamespace, path: str, body: dict | None = None) -> httpx.Response:
@@ -181,6 +214,35 @@ def test_questions_during_an_upload_rebuild_all_get_answers(app: SimpleNamespace
     assert "dapeng-ocean-stations" in docs
     answer = api(app, "/v1/ask", {"question": "大鵬測試區計劃到2030年建成多少個海洋監測站？"}).json()
     assert "2468" in answer["answer"] and answer["citations"][0]["doc_id"] == "dapeng-ocean-stations"
+
+
+def test_extractive_chats_do_not_wait_behind_a_stuck_model(app: SimpleNamespace) -> None:
+    """More model questions than the model lane holds hang on a backend that never answers; an
+    extractive question asked in the chat meanwhile is answered at once, and the hung ones end
+    with the extractive answer and its notice after POLICYQA_LLM_TIMEOUT_S."""
+    from gradio_client import Client
+
+    def chat(generator: str) -> tuple[float, str]:
+        client = Client(app.url + "/", auth=(USER, PASSWORD), verbose=False)
+        t0 = time.perf_counter()
+        # the two lanes a chat turn runs through; the hand-over is session state, kept by the client
+        fast = client.predict(QUESTION, "auto", generator, 5, api_name="/respond_fast")
+        if generator == "extractive":
+            return time.perf_counter() - t0, str(fast[0][-1]["content"])
+        out = client.predict("auto", generator, 5, api_name="/respond_model")
+        return time.perf_counter() - t0, str(out[0][-1]["content"])
+
+    with ThreadPoolExecutor(4) as pool:
+        hung = [pool.submit(chat, "openai") for _ in range(3)]  # the model lane holds two
+        time.sleep(3)
+        took, text = chat("extractive")
+        assert not any(h.done() for h in hung), "the stuck backend answered"
+        assert took < 10 and "3000" in text.replace(",", ""), (took, text[:300])
+        results = [h.result(timeout=3 * STUCK_S + 60) for h in hung]
+    print(f"\n[ui timing] extractive answer beside three stuck model questions: {took:.1f} s; "
+          f"the stuck ones: {', '.join(f'{t:.0f} s' for t, _ in results)}")
+    for _, answer in results:
+        assert "3000" in answer.replace(",", "") and "showing the source sentences instead" in answer, answer[:300]
 
 
 def test_bad_uploads_through_the_app_change_nothing(app: SimpleNamespace) -> None:

@@ -1,0 +1,58 @@
+"""The extractive answer: which figure it states, and that a disagreement is shown, not hidden."""
+
+from __future__ import annotations
+
+from rag.evidence import Focus
+from rag.generators.extractive import ExtractiveGenerator, english_sentence
+from rag.types import Evidence, GenerationRequest
+
+RUMOUR = "据统计，深圳目前有10万家人工智能企业。"
+REPORT = "到2024年底，深圳人工智能产业规模达3600亿元，人工智能企业超2800家。"
+CHINA = "截至2024年3月，中国共有人工智能企业4500家。"
+
+
+def ev(doc: str, text: str, score: float) -> Evidence:
+    return Evidence(doc_id=doc, chunk_id=doc + "-c", start=0, end=len(text), text=text, score=score, rank=1)
+
+
+def request(question: str, *evidence: Evidence, lang: str = "zh-Hans") -> GenerationRequest:
+    focus = Focus.of(question, "en" if lang == "en" else "zh-Hans")
+    terms = ("深圳", "人工智能", "企业", "ai")
+    return GenerationRequest(question=question, language=lang, evidence=evidence, terms=terms,
+                             measure=focus.measure, count=focus.count)
+
+
+def answer(req: GenerationRequest) -> str:
+    return "".join(ExtractiveGenerator().generate(req))
+
+
+def test_a_figure_one_source_gives_is_shown_beside_the_source_that_disagrees() -> None:
+    # the other report scores far below the margin that keeps runners-up, and is shown all the same
+    text = answer(request("深圳有多少家人工智能企业？", ev("rumour", RUMOUR, 0.87), ev("report", REPORT, 0.60)))
+    assert "10万家" in text and "2800家" in text and "另一来源的数字不同" in text
+    assert text.index("10万家") < text.index("另一来源") < text.index("2800家")
+
+
+def test_a_figure_for_another_place_is_no_disagreement() -> None:
+    text = answer(request("深圳有多少家人工智能企业？", ev("rumour", RUMOUR, 0.87), ev("china", CHINA, 0.60)))
+    assert "10万家" in text and "4500" not in text and "另一来源" not in text
+
+
+def test_a_figure_two_sources_agree_on_needs_no_other() -> None:
+    again = "深圳人工智能企业约10万家。"
+    text = answer(request("深圳有多少家人工智能企业？", ev("a", RUMOUR, 0.87), ev("b", again, 0.86),
+                          ev("report", REPORT, 0.60)))
+    assert "另一来源" not in text and "2800" not in text
+
+
+def test_an_english_how_many_question_is_answered_with_a_count_not_a_sum_of_money() -> None:
+    req = request("How many AI companies does Shenzhen have?", ev("report", REPORT, 0.8), lang="en")
+    text = english_sentence(req, [(1, req.evidence[0])])
+    assert text.startswith("The source gives more than 2,800") and "360 billion" not in text.split("It says")[0]
+
+
+def test_a_stretch_goal_is_not_given_the_bound_of_the_figure_before_it() -> None:
+    goal = "全市人工智能终端产业规模达8000亿元以上、力争1万亿元。"
+    req = request("What is the stretch goal for the AI terminal industry?", ev("plan", goal, 0.8), lang="en")
+    text = english_sentence(req, [(1, req.evidence[0])])
+    assert "aiming for 1 trillion yuan" in text and "more than 1 trillion" not in text
