@@ -23,7 +23,13 @@ from rag.errors import PolicyQAError
 from rag.evidence import Focus, select_evidence
 from rag.figures import extract as extract_figures
 from rag.generators.base import NOT_IN_CORPUS, AnswerGenerator
-from rag.generators.extractive import ExtractiveGenerator, asks_which_document, named_document
+from rag.generators.extractive import (
+    ExtractiveGenerator,
+    asks_which_document,
+    disagreement,
+    disagreement_note,
+    named_document,
+)
 from rag.guard import clean_question, strip_instructions
 from rag.index import HybridIndex
 from rag.places import about_other_place, named_places
@@ -338,6 +344,8 @@ class QAChain:
                 used, notice = self.fallback, failed or FALLBACK_NOTICE["unsupported"]
                 answer_text, citations = self._cite("".join(self.fallback.generate(request)), turn)
                 check = verify(answer_text, citations)
+        if used is not self.fallback and check.ok:
+            answer_text, citations, check = self._with_disagreement(answer_text, citations, check, request, turn)
         timings = {**turn.timings, "generate_ms": _ms(t_gen), "total_ms": _ms(t_start)}
         if first_token is not None:
             timings["first_token_ms"] = first_token
@@ -346,6 +354,21 @@ class QAChain:
             language=turn.language, generator=used.name, verification=check, hits=turn.hits,
             timings=timings, notice=notice or self._ignored(turn), support=turn.support,
         )
+
+    def _with_disagreement(self, text: str, citations: list[Citation], check: Verification,
+                           request: GenerationRequest, turn: Turn) -> tuple[str, list[Citation], Verification]:
+        """A model's answer resting on a figure one source gives, while another source gives the
+        quantity otherwise, gets that source after it (as the extractive answer shows it)."""
+        other = disagreement(request)
+        if other is None or any(c.quote == other[1].text for c in citations):
+            return text, citations, check
+        cited = {c.quote for c in citations}
+        if request.evidence[0].text not in cited:
+            return text, citations, check  # the model did not answer from the lone figure
+        n = len(citations) + 1  # the answer's markers are renumbered 1..n already
+        text += disagreement_note(request, (n, other[1]))
+        new_citations = [*citations, self._citation(n, other[1])]
+        return text, new_citations, verify(text, new_citations)
 
     def _retry(self, request: GenerationRequest, t_gen: float) -> tuple[str, str]:
         """(the stricter second reply, "") or ("", the notice why there is none): it runs under what

@@ -246,3 +246,22 @@ def test_a_figure_qualified_per_unit_in_the_source_is_not_given_as_the_total() -
     assert misreads_figure("深圳有12家国家级高新技术企业。[1]", [cite], question)
     assert not misreads_figure("深圳国家级高新技术企业突破2.5万家。[1]", [cite], question)
     assert not misreads_figure("平均每平方公里12家。[1]", [cite], "深圳平均每平方公里有多少家高新技术企业？")
+
+
+def test_a_model_answer_on_a_lone_figure_gets_the_source_that_disagrees(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from rag.embeddings import FakeEmbedder
+    from rag.index import build_index
+    from rag.settings import PROJECT_ROOT
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(PROJECT_ROOT / "docs_corpus", corpus)
+    (corpus / "rumour.txt").write_text("深圳人工智能企业概况\n\n据统计，深圳目前有10万家人工智能企业。\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "ix", FakeEmbedder())
+    index = HybridIndex.load(tmp_path / "ix", FakeEmbedder())
+    chain, _ = chain_with(index, "深圳目前有10万家人工智能企业[1]。")
+    a = chain.ask("深圳有多少家人工智能企业？")
+    assert a.generator == "fake" and a.verification.ok, a.text
+    assert a.citations[0].doc_id == "rumour" and len({c.doc_id for c in a.citations}) == 2
+    assert "另一来源的数字不同" in a.text and a.text.index("10万") < a.text.index("另一来源")

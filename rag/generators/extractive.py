@@ -268,6 +268,25 @@ def named_document(request: GenerationRequest, n: int) -> str:
     return re.sub(r"[(（][^)）]*\d[^)）]*[)）]", "", around[-1]) if around else ""
 
 
+def disagreement(request: GenerationRequest) -> tuple[int, Evidence] | None:
+    """The source that gives the quantity of the best sentence otherwise, when no other document
+    gives that sentence's figure: shown beside it, however much lower it scores."""
+    items = list(enumerate(request.evidence, 1))
+    if not items or _corroborated(request, items[0][1]):
+        return None
+    return next((item for item in items[1:] if disagrees(request, items[0], item)), None)
+
+
+def disagreement_note(request: GenerationRequest, item: tuple[int, Evidence]) -> str:
+    """The other source as a sentence of its own, after an answer that does not cite it."""
+    n, ev = item
+    if request.language == "en":
+        best = _best_figure(ev, request)
+        figure = f" {_figure_phrase(ev, best[1])}" if best else ""
+        return f" Another source gives{figure} [{n}]: 「{ev.text}」 [{n}]."
+    return DIFFERS_ZH[request.language] + to_script(ev.text, request.language) + f"[{n}]"
+
+
 def _corroborated(request: GenerationRequest, first: Evidence) -> bool:
     """Does another document among the evidence give the figure ``first`` answers with?"""
     best = _best_figure(first, request)
@@ -309,12 +328,9 @@ class ExtractiveGenerator:
                 continue  # the same figures again, from another report: adds nothing to read
             values |= new
             chosen.append((n, ev))
-        # a figure only one source gives, while another source gives the same quantity otherwise,
-        # is shown beside it as a disagreement, however much lower the other sentence scores
-        if len({ev.doc_id for _, ev in chosen}) == 1 and not _corroborated(request, items[0][1]):
-            other = next((item for item in items[1:] if item not in chosen
-                          and disagrees(request, items[0], item)), None)
-            if other is not None:
+        if len({ev.doc_id for _, ev in chosen}) == 1:
+            other = disagreement(request)
+            if other is not None and other not in chosen:
                 chosen.append(other)
         return chosen
 
