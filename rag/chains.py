@@ -33,6 +33,7 @@ from rag.generators.extractive import (
 from rag.guard import clean_question, strip_instructions
 from rag.index import HybridIndex
 from rag.places import about_other_place, named_places
+from rag.scope import DECLINE_TEXT, ScopeModel
 from rag.textnorm import answer_language, cjk_count, detect_language, normalize, script_neutral, to_script
 from rag.types import Answer, Citation, Evidence, GenerationRequest, Hit, Verification
 from rag.verify import verify
@@ -77,6 +78,7 @@ class Turn:
     query: str = ""  # what is searched and answered: the question without instructions, joined to
     latest: str = ""  # the earlier one for a follow-up; ``latest`` is this turn's own part
     ignored_instructions: bool = False
+    declined: bool = False  # outside the product's purpose (rag.scope)
     hits: tuple[Hit, ...] = ()
     terms: tuple = ()  # the question's weighted terms (rag.evidence.Term)
     focus: Focus | None = None  # what it asks about beyond its words (places, years, measure)
@@ -216,6 +218,8 @@ class QAChain:
         # once the evidence gates have passed, the 0.5B model's "not in the corpus" was right on
         # 1 question of 119 and wrong on 3 (measured)
         trust_model_abstention_below: float = 0.0,
+        scope: ScopeModel | None = None,  # requests it scores below ``scope_threshold`` are declined
+        scope_threshold: float = 0.5,
     ) -> None:
         self.index = index
         self.generator = generator
@@ -226,9 +230,10 @@ class QAChain:
         self.max_question_chars = max_question_chars
         self.time_budget_s = time_budget_s
         self.trust_model_abstention_below = trust_model_abstention_below
+        self.scope, self.scope_threshold = scope, scope_threshold
         self.prepare: Runnable = (
-            RunnableLambda(self._detect) | RunnableLambda(self._condense) | RunnableLambda(self._retrieve)
-            | RunnableLambda(self._select)
+            RunnableLambda(self._detect) | RunnableLambda(self._condense) | RunnableLambda(self._scope)
+            | RunnableLambda(self._retrieve) | RunnableLambda(self._select)
         )
 
     def as_runnable(self) -> Runnable:
@@ -252,9 +257,17 @@ class QAChain:
         query = condense(latest, turn.history) if latest else ""
         return replace(turn, query=query, latest=latest, ignored_instructions=ignored)
 
+    def _scope(self, turn: Turn) -> Turn:
+        """A request outside the product's purpose (a poem, a restaurant, code) is declined."""
+        if self.scope is None or not turn.query:
+            return turn
+        t0 = time.perf_counter()
+        declined = self.scope.probability(turn.query) < self.scope_threshold
+        return replace(turn, declined=declined, timings={**turn.timings, "scope_ms": _ms(t0)})
+
     def _retrieve(self, turn: Turn) -> Turn:
         t0 = time.perf_counter()
-        if not turn.query:  # nothing was asked but instructions
+        if not turn.query or turn.declined:  # nothing was asked but instructions; or out of scope
             return replace(turn, timings={**turn.timings, "retrieve_ms": 0.0})
         lang = detect_language(turn.query)
         hits = self.index.search(turn.query, self.top_k, lang=lang)
@@ -281,6 +294,9 @@ class QAChain:
 
     def _generate(self, turn: Turn, t_start: float) -> Iterator[str | Answer]:
         """From a prepared turn: the table, an abstention, or a generated and verified answer."""
+        if turn.declined:
+            yield self._decline(turn, t_start)
+            return
         table = self._from_table(turn, t_start)
         if table is not None:
             yield table.text
@@ -460,6 +476,13 @@ class QAChain:
             language=turn.language, generator=self.generator.name, verification=Verification(ok=True),
             related=turn.hits[:3], hits=turn.hits, timings={**turn.timings, "total_ms": _ms(t_start)},
             support=turn.support, notice=self._ignored(turn),
+        )
+
+    def _decline(self, turn: Turn, t_start: float) -> Answer:
+        return Answer(
+            question=turn.question, text=DECLINE_TEXT[turn.language], citations=(), abstained=True,
+            language=turn.language, generator="scope", verification=Verification(ok=True),
+            timings={**turn.timings, "total_ms": _ms(t_start)}, notice=self._ignored(turn),
         )
 
     @staticmethod

@@ -30,6 +30,7 @@ class Question:
     answerable: bool | None = None
     history: tuple[dict, ...] = ()
     tags: tuple[str, ...] = ()
+    scope: str = ""  # "out": a request outside the product's purpose, to be declined
 
 
 def squash(text: str) -> str:
@@ -62,6 +63,7 @@ def load_questions(path: Path) -> list[Question]:
                     answerable=r.get("answerable"),
                     history=tuple(r.get("history") or ()),
                     tags=tuple(r.get("tags") or ()),
+                    scope=str(r.get("scope") or ""),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -157,7 +159,7 @@ def evaluate_answers(questions: Sequence[Question], ask: Callable[[Question], An
     """Ask every question; score answers, grounding, abstention, language and latency."""
     report = AnswerReport()
     n_ans = correct = grounded = abst_ok = n_unans = false_abst = lang_ok = n_lang = 0
-    cite_total = cite_good = unsupported = 0
+    cite_total = cite_good = unsupported = n_out = declined = n_in = false_declines = 0
     latencies: list[float] = []
     first_tokens: list[float] = []
     for q in questions:
@@ -181,6 +183,12 @@ def evaluate_answers(questions: Sequence[Question], ask: Callable[[Question], An
             unsupported += 1
         n_lang += 1
         lang_ok += (a.language == lang) and (a.abstained or answer_language(a.text) == lang)
+        if q.scope == "out":
+            n_out += 1
+            declined += a.generator == "scope" and not a.citations
+            continue
+        n_in += 1
+        false_declines += a.generator == "scope"
         if q.answerable is None:
             continue
         is_correct = False
@@ -208,6 +216,10 @@ def evaluate_answers(questions: Sequence[Question], ask: Callable[[Question], An
         m["abstention_accuracy"] = abst_ok / n_unans
     if cite_total:
         m["citation_precision"] = cite_good / cite_total
+    if n_out:
+        m["declined_out_of_scope"] = declined / n_out
+    if n_in:
+        m["false_declines"] = false_declines / n_in
     m["language_match"] = lang_ok / n_lang if n_lang else 0.0
     m["unsupported_figure_answers"] = float(unsupported)
     m["questions"] = float(len(questions))
@@ -239,7 +251,8 @@ def calibrate(supports: Sequence[tuple[float, bool | None, bool]], max_false_abs
 def format_answer_metrics(m: dict[str, float]) -> str:
     keys = [("grounded_accuracy", "grounded accuracy"), ("answer_accuracy", "answer accuracy"),
             ("citation_precision", "citation precision"), ("abstention_accuracy", "abstention accuracy"),
-            ("false_abstention", "false abstention"), ("language_match", "language match")]
+            ("false_abstention", "false abstention"), ("declined_out_of_scope", "out-of-scope requests declined"),
+            ("false_declines", "in-scope questions declined"), ("language_match", "language match")]
     lines = ["| metric | value |", "|---|---|"]
     lines += [f"| {label} | {m[k]:.2f} |" for k, label in keys if k in m]
     lines.append(f"| answers with an unsupported figure | {int(m.get('unsupported_figure_answers', 0))} |")

@@ -98,12 +98,17 @@ def local_available(settings: Settings) -> bool:
 
 def make_chain(settings: Settings, generator: str | None = None):  # type: ignore[no-untyped-def]
     from rag.chains import QAChain
+    from rag.scope import load_scope
 
+    index = open_index(settings)
+    scope = load_scope(index.embedder, settings.cache_dir) if settings.scope_threshold > 0 else None
     return QAChain(
-        open_index(settings),
+        index,
         make_generator(settings, generator),
         top_k=settings.top_k,
         abstain_threshold=settings.abstain_threshold,
         max_question_chars=settings.max_question_chars,
         time_budget_s=settings.llm_timeout_s,
+        scope=scope,
+        scope_threshold=settings.scope_threshold,
     )

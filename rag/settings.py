@@ -53,6 +53,9 @@ class Settings:
     index_lock_wait_s: float = 0.0  # how long `rag index` waits for another build of the same folder
     # least evidence support to answer rather than abstain (calibrated: `python -m rag eval --calibrate`)
     abstain_threshold: float = 0.10
+    # requests scored below this by rag.scope (outside the product's purpose) get a short decline;
+    # 0 turns it off. Calibrated on eval/scope/dev.jsonl + the devset: `python -m rag.scope --calibrate`
+    scope_threshold: float = 0.5
     threads: int = 2
     # single queries through an int8 copy of e5: 2x faster, hit@1 0.94 -> 0.88, hit@5 unchanged (measured)
     int8_queries: bool = True
@@ -91,6 +94,8 @@ class Settings:
             raise ConfigError(f"query_encoder must be one of {', '.join(QUERY_ENCODERS)}, got {self.query_encoder!r}")
         if not 0.0 <= self.abstain_threshold <= 1.0:
             raise ConfigError(f"abstain_threshold must be between 0 and 1, got {self.abstain_threshold}")
+        if not 0.0 <= self.scope_threshold <= 1.0:
+            raise ConfigError(f"scope_threshold must be between 0 and 1, got {self.scope_threshold}")
         if not 0 < self.llm_timeout_s <= 3600:
             raise ConfigError(f"llm_timeout_s must be in (0, 3600], got {self.llm_timeout_s}")
         if not 0 <= self.llm_cooldown_s <= 3600:

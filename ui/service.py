@@ -82,7 +82,8 @@ class ChatService:
         c = self.chain
         chain = QAChain(index, c.generator, top_k=c.top_k, evidence_limit=c.evidence_limit,
                         abstain_threshold=c.abstain_threshold, max_question_chars=c.max_question_chars,
-                        time_budget_s=c.time_budget_s, trust_model_abstention_below=c.trust_model_abstention_below)
+                        time_budget_s=c.time_budget_s, trust_model_abstention_below=c.trust_model_abstention_below,
+                        scope=c.scope, scope_threshold=c.scope_threshold)
         with self._lock:
             self._snap = Snapshot(chain, {(self.default_generator, chain.top_k): chain})
 
@@ -106,6 +107,7 @@ class ChatService:
                 c.index, self._generators[generator], top_k=key[1], evidence_limit=c.evidence_limit,
                 abstain_threshold=c.abstain_threshold, max_question_chars=c.max_question_chars,
                 time_budget_s=c.time_budget_s, trust_model_abstention_below=c.trust_model_abstention_below,
+                scope=c.scope, scope_threshold=c.scope_threshold,
             )
         return snap.chains[key]
 
