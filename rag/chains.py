@@ -45,6 +45,8 @@ ABSTAIN_TEXT = {
 }
 FALLBACK_NOTICE = {
     "unsupported": "The generated answer stated a figure its sources do not contain; showing the source sentences instead.",
+    "unnamed": "The generated answer named someone or something its sources do not name; showing the source "
+    "sentences instead.",
     "error": "The language model was unavailable ({why}); showing the source sentences instead.",
     "timeout": "The language model took too long; showing the source sentences instead.",
     "unsure": "The language model could not phrase an answer; showing the source sentences instead.",
@@ -357,7 +359,8 @@ class QAChain:
                     and (turn.language != "en" or answer_language(retry) == "en")):
                 answer_text, citations, check = retry_text, retry_cites, retry_check
             else:
-                used, notice = self.fallback, failed or FALLBACK_NOTICE["unsupported"]
+                used, notice = self.fallback, failed or FALLBACK_NOTICE[
+                    "unsupported" if check.unsupported or not check.unsupported_names else "unnamed"]
                 answer_text, citations = self._cite("".join(self.fallback.generate(request)), turn)
                 check = verify(answer_text, citations)
         if used is not self.fallback and check.ok:

@@ -255,7 +255,7 @@ def format_answer_metrics(m: dict[str, float]) -> str:
             ("false_declines", "in-scope questions declined"), ("language_match", "language match")]
     lines = ["| metric | value |", "|---|---|"]
     lines += [f"| {label} | {m[k]:.2f} |" for k, label in keys if k in m]
-    lines.append(f"| answers with an unsupported figure | {int(m.get('unsupported_figure_answers', 0))} |")
+    lines.append(f"| answers with an unsupported figure or name | {int(m.get('unsupported_figure_answers', 0))} |")
     if "latency_p50_ms" in m:
         lines.append(f"| latency p50 / p95 | {m['latency_p50_ms']:.0f} / {m['latency_p95_ms']:.0f} ms |")
     if "first_token_p50_ms" in m:

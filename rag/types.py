@@ -113,11 +113,12 @@ class Citation:
 
 @dataclass(frozen=True)
 class Verification:
-    """Whether every figure the answer states appears in one of its cited quotes."""
+    """Whether every figure and name the answer states appears in one of its cited quotes."""
 
     ok: bool
     figures: tuple[str, ...] = ()
     unsupported: tuple[str, ...] = ()
+    unsupported_names: tuple[str, ...] = ()  # people, organisations, places no cited quote names
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""Citation verification: every figure an answer states must appear in a quote it cites."""
+"""Citation verification: every figure and name an answer states must appear in a quote it cites."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from rag.figures import Figure, extract
+from rag.names import unsupported_names
 from rag.types import Citation, Verification
 
 
@@ -19,8 +20,10 @@ def verify(answer: str, citations: Sequence[Citation]) -> Verification:
     for c in citations:
         evidence.extend(extract(c.quote))
     unsupported = [f.surface for f in figures if not any(f.matches(e) for e in evidence)]
+    names = unsupported_names(answer, [c.quote for c in citations])
     return Verification(
-        ok=not unsupported,
+        ok=not unsupported and not names,
         figures=tuple(f.surface for f in figures),
         unsupported=tuple(dict.fromkeys(unsupported)),
+        unsupported_names=tuple(names),
     )

@@ -265,3 +265,11 @@ def test_a_model_answer_on_a_lone_figure_gets_the_source_that_disagrees(tmp_path
     assert a.generator == "fake" and a.verification.ok, a.text
     assert a.citations[0].doc_id == "rumour" and len({c.doc_id for c in a.citations}) == 2
     assert "另一来源的数字不同" in a.text and a.text.index("10万") < a.text.index("另一来源")
+
+
+def test_an_answer_naming_a_person_its_quote_does_not_name_falls_back(fake_index: HybridIndex) -> None:
+    chain, fake = chain_with(fake_index, "汪滔創立了DeepSeek。[1]", "汪滔創立了DeepSeek。[1]")
+    a = chain.ask("誰創立了DeepSeek？")
+    assert fake.pending == 0  # the first reply and the stricter retry were both asked for
+    assert a.generator == "extractive" and "named someone or something" in a.notice
+    assert a.text.startswith("梁文鋒") and a.verification.ok  # the sentence naming DeepSeek's founder first

@@ -73,7 +73,8 @@ def build_messages(request: GenerationRequest) -> list[Message]:
         lines.append(f"[{i}] {focus_window(ev.text, request.terms, MAX_EVIDENCE_CHARS)}")
     language = LANGUAGE_NAMES.get(request.language, "English")
     extra = (
-        "\nYour previous answer stated a number that is not in the evidence. Use only numbers written in the evidence."
+        "\nYour previous answer stated a number or a name that is not in the evidence. Use only numbers and names written "
+        "in the evidence."
         if request.strict
         else ""
     )
