@@ -64,7 +64,7 @@ def naive_answer(index, generator, question: str):  # type: ignore[no-untyped-de
                                chunk_id=chunks[n - 1].chunk_id, start=0, end=0, quote=chunks[n - 1].text,
                                passage=chunks[n - 1].text) for n in cited)
     abstained = "does not say" in text.lower() or "没有" in text[:12] or not text.strip()
-    check = verify(text, list(citations)) if citations else Verification(ok=not re.search(r"\d", text))
+    check = verify(text, list(citations), question) if citations else Verification(ok=not re.search(r"\d", text))
     timings = {"total_ms": (time.perf_counter() - t0) * 1000, **({"first_token_ms": first} if first else {})}
     return Answer(question=question, text=ABSTAIN_TEXT[lang] if abstained else text, citations=citations,
                   abstained=abstained, language=lang, generator="naive-rag", verification=check, timings=timings)

@@ -345,15 +345,15 @@ class QAChain:
         if used is self.fallback:
             text = "".join(self.fallback.generate(request))
         answer_text, citations = self._cite(text, turn)
-        check = verify(answer_text, citations)
+        check = verify(answer_text, citations, turn.query)
         if used is not self.fallback and check.ok and misreads_figure(answer_text, citations, turn.query):
             used, notice = self.fallback, FALLBACK_NOTICE["qualified"]
             answer_text, citations = self._cite("".join(self.fallback.generate(request)), turn)
-            check = verify(answer_text, citations)
+            check = verify(answer_text, citations, turn.query)
         if not check.ok and used is not self.fallback:
             retry, failed = self._retry(request, t_gen) if not notice else ("", "")
             retry_text, retry_cites = self._cite(retry, turn)
-            retry_check = verify(retry_text, retry_cites)
+            retry_check = verify(retry_text, retry_cites, turn.query)
             if (retry and NOT_IN_CORPUS not in retry and retry_check.ok and retry_cites and not leaks_prompt(retry)
                     and not degenerate(retry, turn.question) and answers_count(retry, turn)
                     and (turn.language != "en" or answer_language(retry) == "en")):
@@ -362,7 +362,7 @@ class QAChain:
                 used, notice = self.fallback, failed or FALLBACK_NOTICE[
                     "unsupported" if check.unsupported or not check.unsupported_names else "unnamed"]
                 answer_text, citations = self._cite("".join(self.fallback.generate(request)), turn)
-                check = verify(answer_text, citations)
+                check = verify(answer_text, citations, turn.query)
         if used is not self.fallback and check.ok:
             answer_text, citations, check = self._with_disagreement(answer_text, citations, check, request, turn)
         timings = {**turn.timings, "generate_ms": _ms(t_gen), "total_ms": _ms(t_start)}
@@ -387,7 +387,7 @@ class QAChain:
         n = len(citations) + 1  # the answer's markers are renumbered 1..n already
         text += disagreement_note(request, (n, other[1]))
         new_citations = [*citations, self._citation(n, other[1])]
-        return text, new_citations, verify(text, new_citations)
+        return text, new_citations, verify(text, new_citations, turn.query)
 
     def _retry(self, request: GenerationRequest, t_gen: float) -> tuple[str, str]:
         """(the stricter second reply, "") or ("", the notice why there is none): it runs under what
@@ -445,7 +445,7 @@ class QAChain:
         text = lead + sep.join(parts) + ("." if turn.language == "en" else "。")
         if turn.language != "en":
             text = to_script(text, turn.language)
-        check = verify(text, citations)
+        check = verify(text, citations, turn.query)
         if not check.ok:
             return None
         return Answer(

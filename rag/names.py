@@ -83,11 +83,13 @@ def chinese_names(answer: str) -> list[str]:
 
 
 def unsupported_names(answer: str, quotes: Sequence[str], question: str = "") -> list[str]:
-    """The answer's names that no quote gives in any form (a name the question itself asks about
-    is still checked: "Who founded DeepSeek?" must be answered from a quote naming it)."""
+    """The answer's names that no quote gives in any form. A name the question gives may be
+    restated ("上海的模型券…" answered "上海的模型券…500万元"): that the evidence is about it was
+    checked when the evidence was chosen (rag.evidence); "Wang Tao" answering "Who founded
+    DeepSeek?" is not in the question, so it is checked."""
     if not quotes:
         return []
-    forms = "".join(_forms(q) for q in quotes)
+    forms = "".join(_forms(q) for q in (*quotes, question) if q)
     cjk = sum(1 for ch in answer if "\u4e00" <= ch <= "\u9fff")
     names = chinese_names(answer) if cjk > len(answer) / 4 else english_names(answer)
     missing = [n for n in names if not _supported(n, forms, quotes)]

@@ -29,3 +29,9 @@ def test_a_place_is_checked_by_its_english_name_and_a_title_by_its_words() -> No
 
 def test_sentence_openers_months_and_quotes_are_not_names() -> None:
     assert english_names("The source gives 3,000 by December 2026 [1]. It says: 「Wang Tao」 [1].") == []
+
+
+def test_a_name_the_question_gives_may_be_restated() -> None:
+    # that the evidence is about Shanghai was checked when it was chosen; "Wang Tao" was not asked
+    assert unsupported_names("上海的补贴上限是500万元。[1]", ["补贴上限500万元"], "上海的补贴上限是多少？") == []
+    assert unsupported_names("Wang Tao founded DeepSeek [1].", [FOUNDER], "Who founded DeepSeek?") == ["Wang Tao"]
