@@ -119,7 +119,7 @@ def main() -> int:
     for key, label in keys:
         print(f"| {label} | " + " | ".join(f"{m.get(key, float('nan')):.2f}" if "ms" not in key else
                                           f"{m.get(key, float('nan')):.0f}" for m in rows.values()) + " |")
-    bl.write_result("naive-rag", {"machine": bl.machine(), "command": bl.command(),
+    bl.write_result("naive-rag.json", {"machine": bl.machine(), "command": bl.command(),
                                   "questions": [str(f) for f in files], "n": len(questions), "results": rows})
     return 0
 
