@@ -18,10 +18,10 @@ from rag.types import Evidence, GenerationRequest
 
 _BEFORE = [
     ("不少于", "at least"), ("不少於", "at least"), ("不低于", "at least"), ("不低於", "at least"),
-    ("力争", "aiming for"), ("力爭", "aiming for"), ("超过", "more than"), ("超過", "more than"),
+    ("力争", "a goal of"), ("力爭", "a goal of"), ("超过", "more than"), ("超過", "more than"),
     ("突破", "over"), ("超", "more than"), ("逾", "over"), ("近", "nearly"), ("约", "about"), ("約", "about"),
-    ("达到", "reaching"), ("達到", "reaching"), ("达", "reaching"), ("達", "reaching"), ("增长", "growth of"),
-    ("增長", "growth of"), ("提升", "raised by"), ("过", "over"), ("過", "over"),
+    ("达到", ""), ("達到", ""), ("达", ""), ("達", ""), ("增长", "growth of"),  # 达3600亿元: the value itself
+    ("增長", "growth of"), ("提升", "an increase of"), ("过", "over"), ("過", "over"),
 ]
 _AFTER = [("以上", "or more"), ("余", "over"), ("餘", "over"), ("多", "over")]
 _LABEL = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,14}$")
@@ -33,6 +33,8 @@ def _qualifier(text: str, fig: Figure) -> tuple[str, str]:
     after = text[fig.end : fig.end + 2]
     pre = next((en for zh, en in _BEFORE if before.endswith(zh)), "")
     post = next((en for zh, en in _AFTER if after.startswith(zh)), "")
+    if post == "over" and not pre:  # 20余家: "over 20", not "20 over"
+        return post, ""
     return pre, post
 
 

@@ -55,4 +55,10 @@ def test_a_stretch_goal_is_not_given_the_bound_of_the_figure_before_it() -> None
     goal = "全市人工智能终端产业规模达8000亿元以上、力争1万亿元。"
     req = request("What is the stretch goal for the AI terminal industry?", ev("plan", goal, 0.8), lang="en")
     text = english_sentence(req, [(1, req.evidence[0])])
-    assert "aiming for 1 trillion yuan" in text and "more than 1 trillion" not in text
+    assert "a goal of 1 trillion yuan" in text and "more than 1 trillion" not in text
+
+
+def test_an_approximate_count_reads_over_n() -> None:
+    text = "人工智能是北京独角兽企业数量最多的产业领域，达20余家。"
+    req = request("How many AI unicorns does Beijing have?", ev("list", text, 0.8), lang="en")
+    assert english_sentence(req, [(1, req.evidence[0])]).startswith("The source gives over 20 ")
