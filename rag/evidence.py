@@ -337,6 +337,11 @@ class Focus:
         places = named_places(sentence)
         if about_other_place(set(self.places), places):
             return "about " + ", ".join(sorted(places))
+        # a figure for a place inside the one asked about is that place's, not the asked one's:
+        # 宝安区's 400 companies do not answer how many Shenzhen has
+        inside = {p for p in places - set(self.places) if any(a in lineage(p)[1:] for a in self.places)}
+        if self.quantity and inside:
+            return "about " + ", ".join(sorted(inside))
         years = years_named(sentence)
         if self.years and years and not years & self.years:
             return "about " + ", ".join(map(str, sorted(years)))

@@ -88,3 +88,12 @@ def test_a_ratio_question_is_answered_by_a_percentage() -> None:
 
     focus = Focus.of("漳州的算力券按不超过合同金额的多少比例给予支持？", "zh-Hans")
     assert focus.off_topic("按不超过合同金额的50%,给予最高200万元支持。") == ""
+
+
+def test_a_districts_figure_does_not_answer_for_its_city() -> None:
+    from rag.evidence import Focus
+
+    baoan = "2024年上半年，深圳工业重镇宝安区人工智能产业集群产值同比增长7.6%，已集聚人工智能企业超400家。"
+    assert Focus.of("深圳有多少家人工智能企业？", "zh-Hans").off_topic(baoan) == "about 宝安区"
+    assert Focus.of("How many AI companies does Shenzhen have?", "en").off_topic(baoan) == "about 宝安区"
+    assert Focus.of("宝安区有多少家人工智能企业？", "zh-Hans").off_topic(baoan) == ""
