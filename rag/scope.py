@@ -25,6 +25,7 @@ import numpy as np
 
 from rag.embeddings import Embedder, embed_query
 from rag.settings import PROJECT_ROOT
+from rag.textnorm import normalize
 
 TRAIN = Path(__file__).parent / "data" / "scope_train.tsv"
 IN_SAMPLE = PROJECT_ROOT / "eval" / "questions.jsonl"
@@ -71,7 +72,8 @@ class ScopeModel:
         self.embedder, self.w, self.b = embedder, w, b
 
     def probability(self, question: str) -> float:
-        return float(1 / (1 + np.exp(-(embed_query(self.embedder, question) @ self.w + self.b))))
+        # the matching form, as retrieval embeds it: the embedder's cache then serves both
+        return float(1 / (1 + np.exp(-(embed_query(self.embedder, normalize(question)) @ self.w + self.b))))
 
 
 _LOCK = threading.Lock()
@@ -83,7 +85,7 @@ def load_scope(embedder: Embedder, cache_dir: Path) -> ScopeModel | None:
     if "e5" not in getattr(embedder, "name", ""):
         return None
     texts, labels = training_examples()
-    digest = hashlib.sha256(json.dumps([embedder.name, texts, labels]).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps([embedder.name, "matching-form", texts, labels]).encode()).hexdigest()[:16]
     key = (id(embedder), digest)
     with _LOCK:
         if key not in _MODELS:
@@ -92,7 +94,7 @@ def load_scope(embedder: Embedder, cache_dir: Path) -> ScopeModel | None:
                 saved = np.load(path)
                 w, b = saved["w"], float(saved["b"])
             else:
-                x = np.stack([embed_query(embedder, t) for t in texts])
+                x = np.stack([embed_query(embedder, normalize(t)) for t in texts])
                 w, b = fit(x, np.array(labels, dtype=float))
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(".tmp.npz")
