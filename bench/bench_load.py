@@ -135,7 +135,7 @@ def main() -> int:
     if not args.questions.is_file():
         ap.error(f"question file not found: {args.questions}")
 
-    from rag.evaluate import load_questions
+    from rag.eval.evaluate import load_questions
 
     questions = [q.question for q in load_questions(args.questions)]
     port = free_port()

@@ -77,8 +77,8 @@ def server_rss_mb(proc: subprocess.Popen) -> float:
 def corpus(n: int, embedder):  # type: ignore[no-untyped-def]
     import numpy as np
 
-    from rag.bm25 import tokenize
-    from rag.textnorm import normalize
+    from rag.retrieval.bm25 import tokenize
+    from rag.text.textnorm import normalize
 
     docs, chunks = real_chunks()
     vecs = embedder.embed_batch([normalize(c.text) for c in chunks], "passage")
@@ -95,11 +95,11 @@ def corpus(n: int, embedder):  # type: ignore[no-untyped-def]
 def one_size(n: int, uri: str, server: subprocess.Popen | None, embedder, qtexts: list[str], qvecs) -> dict:  # type: ignore[no-untyped-def]
     import numpy as np
 
-    from rag.bm25 import BM25
-    from rag.fusion import fuse
     from rag.index import HybridIndex
-    from rag.milvus_store import MilvusSpec, MilvusStore, write_version
-    from rag.store import FaissStore, NumpyStore
+    from rag.retrieval.bm25 import BM25
+    from rag.retrieval.fusion import fuse
+    from rag.retrieval.milvus_store import MilvusSpec, MilvusStore, write_version
+    from rag.retrieval.store import FaissStore, NumpyStore
 
     docs, chunks, vecs, toks = corpus(n, embedder)
     qtoks = [HybridIndex.sparse_tokens(q, "en" if q.isascii() else "zh-Hans") for q in qtexts]
@@ -160,8 +160,8 @@ def worker(uri: str, collection: str, qfile: str, n: int) -> None:
     """One app process: n hybrid searches (dense + BM25 on the server, fused here)."""
     import numpy as np
 
-    from rag.fusion import fuse
-    from rag.milvus_store import MilvusSpec, MilvusStore
+    from rag.retrieval.fusion import fuse
+    from rag.retrieval.milvus_store import MilvusSpec, MilvusStore
 
     data = json.loads(Path(qfile).read_text(encoding="utf-8"))
     qv, qt = np.asarray(data["vectors"], dtype=np.float32), data["tokens"]
@@ -183,11 +183,11 @@ def main() -> int:
     ap.add_argument("--per-proc", type=int, default=200)
     ap.add_argument("--uri", default="")
     args = ap.parse_args()
-    from rag.embeddings import E5Embedder
-    from rag.evaluate import load_questions
+    from rag.eval.evaluate import load_questions
     from rag.index import HybridIndex
+    from rag.retrieval.embeddings import E5Embedder
     from rag.settings import Settings
-    from rag.textnorm import normalize
+    from rag.text.textnorm import normalize
 
     print(os.popen("uptime").read().strip(), "(machine shared with other work)")
     embedder = E5Embedder(Settings.from_env().embed_path)

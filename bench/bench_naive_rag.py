@@ -6,7 +6,7 @@ The peer is the textbook pipeline: the question's e5 vector, the top 5 passages 
 FAISS index, all five in one prompt ("answer from the passages, cite them as [n], say so when
 they do not answer"), the local model's reply shown as it is, its [n] markers as citations.
 Ours is ``QAChain`` with the default settings and the same local model. Both are scored by
-``rag.evaluate`` (grounded accuracy, abstention, false abstention, unsupported figures) plus
+``rag.eval.evaluate`` (grounded accuracy, abstention, false abstention, unsupported figures) plus
 readability of English answers: a sentence, no "「fragment」: value" lists, at most 15% CJK
 outside quotes and parentheses. Prints a Markdown table; writes bench/results/naive-rag.json.
 """
@@ -42,11 +42,11 @@ def readable_english(text: str) -> bool:
 
 def naive_answer(index, generator, question: str):  # type: ignore[no-untyped-def]
     """Top-5 dense passages, one prompt, the model's reply as the answer."""
+    from rag.answer.verify import verify
     from rag.chains import ABSTAIN_TEXT
-    from rag.embeddings import embed_query_staged
-    from rag.textnorm import detect_language, normalize
+    from rag.retrieval.embeddings import embed_query_staged
+    from rag.text.textnorm import detect_language, normalize
     from rag.types import Answer, Citation, Verification
-    from rag.verify import verify
 
     t0 = time.perf_counter()
     _, ids = index.dense.search(embed_query_staged(index.embedder, normalize(question)), 5)
@@ -71,7 +71,7 @@ def naive_answer(index, generator, question: str):  # type: ignore[no-untyped-de
 
 
 def score(name: str, questions, ask) -> dict:  # type: ignore[no-untyped-def]
-    from rag.evaluate import evaluate_answers
+    from rag.eval.evaluate import evaluate_answers
 
     report = evaluate_answers(questions, ask, time.perf_counter)
     english = [r for r in report.rows if r["lang"] == "en" and not r["abstained"]]
@@ -87,14 +87,14 @@ def main() -> int:
     parser.add_argument("--corpus-extra", type=Path, action="append", default=[])
     parser.add_argument("--limit", type=int, default=0)
     args = parser.parse_args()
-    from rag.evaluate import load_questions
+    from rag.eval.evaluate import load_questions
     from rag.generators.local import LocalGenerator
     from rag.runtime import make_chain
     from rag.settings import Settings
 
     settings = Settings.from_env()
     if args.corpus_extra:
-        from rag.heldout import eval_folders
+        from rag.eval.heldout import eval_folders
         from rag.index import build_index
         from rag.runtime import make_embedder
 

@@ -10,7 +10,7 @@ wrapper of the same e5 model (``query: `` / ``passage: `` prefixes). Real corpus
 both on the question set and latency; synthetic corpora (recombined real sentences; vectors,
 shared by both, the normalised mean of the e5 vectors of each passage's sentences): latency on
 --synthetic-queries questions spread over the set. Ours is what the product builds at that size
-(FAISS HNSW from rag.store.HNSW_MIN_PASSAGES up).
+(FAISS HNSW from rag.retrieval.store.HNSW_MIN_PASSAGES up).
 Prints a Markdown table and writes bench/results/peer.json.
 """
 
@@ -84,9 +84,9 @@ def main() -> int:
     from langchain_community.vectorstores import FAISS
 
     from rag.chains import condense
-    from rag.embeddings import E5Embedder
-    from rag.evaluate import evaluate_retrieval, load_questions
+    from rag.eval.evaluate import evaluate_retrieval, load_questions
     from rag.index import HybridIndex, build_index
+    from rag.retrieval.embeddings import E5Embedder
     from rag.settings import Settings
 
     settings = Settings.from_env()

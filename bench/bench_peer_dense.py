@@ -35,7 +35,7 @@ from langchain_community.vectorstores import FAISS
 from langchain_core.embeddings import Embeddings
 from sentence_transformers import SentenceTransformer
 import benchlib as bl
-from rag.evaluate import evaluate_retrieval, load_questions
+from rag.eval.evaluate import evaluate_retrieval, load_questions
 from rag.types import Hit
 
 model = SentenceTransformer(sys.argv[2], device="cpu", local_files_only=True)
@@ -86,9 +86,9 @@ def main() -> int:
     peer = json.loads(proc.stdout.strip().splitlines()[-1])
 
     from rag.chains import condense
-    from rag.embeddings import E5Embedder
-    from rag.evaluate import evaluate_retrieval, load_questions
+    from rag.eval.evaluate import evaluate_retrieval, load_questions
     from rag.index import HybridIndex, build_index
+    from rag.retrieval.embeddings import E5Embedder
     from rag.runtime import set_threads
 
     set_threads(settings.threads)

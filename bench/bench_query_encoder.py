@@ -3,7 +3,7 @@
     python bench/bench_query_encoder.py [--repeats 2] [--sets eval,devset]
 
 Encoders: torch float32 (sentence-transformers), torch int8 (dynamic quantisation of the linear
-layers), and the int8 ONNX graph of ``rag.e5onnx`` on ONNX Runtime with 1 and 2 threads. Every
+layers), and the int8 ONNX graph of ``rag.tools.e5onnx`` on ONNX Runtime with 1 and 2 threads. Every
 encoder embeds every question of each set (e5 ``query: `` prefix, text normalised as the index
 does) ``--repeats`` times; latency is per single query, uncached. Retrieval quality is
 ``HybridIndex.search`` with that encoder over the same passages (float32), on eval/questions.jsonl
@@ -55,12 +55,12 @@ def main() -> int:
     set_threads(2)
     import numpy as np
 
-    from rag import textnorm
-    from rag.embeddings import E5Embedder
-    from rag.evaluate import evaluate_retrieval, load_questions
+    from rag.eval.evaluate import evaluate_retrieval, load_questions
     from rag.index import HybridIndex, build_index
-    from rag.onnx_query import OnnxQueryEncoder
+    from rag.retrieval.embeddings import E5Embedder
+    from rag.retrieval.onnx_query import OnnxQueryEncoder
     from rag.settings import Settings
+    from rag.text import textnorm
 
     settings = Settings.from_env()
     base = E5Embedder(settings.embed_path, threads=settings.threads, cache_size=0, int8_queries=False,

@@ -81,7 +81,7 @@ def hit_at_5(index, questions) -> dict:  # type: ignore[no-untyped-def]
     """hit@5 over answerable questions: strict (a gold chunk of a gold document, as rag eval scores)
     and any passage containing a gold answer (a synthetic passage may repeat the gold sentence)."""
     from rag.chains import condense
-    from rag.evaluate import contains_gold, is_hit
+    from rag.eval.evaluate import contains_gold, is_hit
 
     strict = lenient = n = 0
     for q in questions:
@@ -98,7 +98,7 @@ def breakdown(index, queries: list[str], repeats: int) -> dict:  # type: ignore[
     """p50 of each stage of HybridIndex.search, timed on its own: query embedding, dense, BM25."""
     import numpy as np
 
-    from rag.textnorm import detect_language, normalize
+    from rag.text.textnorm import detect_language, normalize
 
     emb, dense, bm = [], [], []
     for _ in range(repeats):
@@ -122,7 +122,7 @@ def hnsw_row(index, vectors, qvecs, queries, args) -> dict:  # type: ignore[no-u
     """Recall@10 of HNSW against the exact store now in ``index``, an efSearch sweep, hybrid latency."""
     import faiss
 
-    from rag.store import FaissStore
+    from rag.retrieval.store import FaissStore
 
     flat = index.dense
     t0 = time.perf_counter()
@@ -196,13 +196,13 @@ def main() -> int:
     set_threads(2)
     import numpy as np
 
-    from rag.bm25 import tokenize
     from rag.chains import condense
-    from rag.embeddings import E5Embedder
-    from rag.evaluate import load_questions
+    from rag.eval.evaluate import load_questions
     from rag.index import HybridIndex, build_index
+    from rag.retrieval.bm25 import tokenize
+    from rag.retrieval.embeddings import E5Embedder
     from rag.settings import Settings
-    from rag.textnorm import normalize
+    from rag.text.textnorm import normalize
 
     settings = Settings.from_env()
     questions = load_questions(args.questions)

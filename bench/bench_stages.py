@@ -32,9 +32,9 @@ def main() -> int:
 
     set_threads(2)
     from rag.chains import condense
-    from rag.embeddings import E5Embedder
-    from rag.evaluate import load_questions
+    from rag.eval.evaluate import load_questions
     from rag.index import HybridIndex, build_index
+    from rag.retrieval.embeddings import E5Embedder
     from rag.settings import Settings
 
     settings = Settings.from_env()

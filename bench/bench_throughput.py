@@ -46,7 +46,7 @@ def ask_spec(v: str) -> list[tuple[str, int]]:
 
 
 def model_list(v: str) -> list[str]:
-    from rag.llm_models import REGISTRY
+    from rag.tools.llm_models import REGISTRY
 
     names = [m.strip() for m in v.split(",") if m.strip()]
     bad = [m for m in names if m not in REGISTRY]
@@ -56,7 +56,7 @@ def model_list(v: str) -> list[str]:
 
 
 def embedding_rows(settings, texts: list[str], batches: list[int]) -> list[dict]:  # type: ignore[no-untyped-def]
-    from rag.embeddings import E5Embedder
+    from rag.retrieval.embeddings import E5Embedder
 
     rows = []
     for b in batches:
@@ -162,10 +162,10 @@ def main() -> int:
     from rag.runtime import set_threads
 
     set_threads(2)
-    from rag.evaluate import load_questions
-    from rag.llm_models import REGISTRY
+    from rag.eval.evaluate import load_questions
     from rag.settings import Settings
-    from rag.textnorm import normalize
+    from rag.text.textnorm import normalize
+    from rag.tools.llm_models import REGISTRY
 
     settings = Settings.from_env()
     questions = load_questions(args.questions)

@@ -43,12 +43,12 @@ def main() -> int:
     if not settings.llm_path.is_file():
         raise SystemExit(f"bench_ttft: {settings.llm_path} not found; assemble it first (make setup / make models-large)")
 
-    from rag.embeddings import FakeEmbedder
-    from rag.evaluate import load_questions
+    from rag.eval.evaluate import load_questions
     from rag.generators.llm import SYSTEM_PROMPT, build_messages
     from rag.generators.local import LocalGenerator
     from rag.index import HybridIndex, build_index
-    from rag.textnorm import detect_language
+    from rag.retrieval.embeddings import FakeEmbedder
+    from rag.text.textnorm import detect_language
     from rag.types import Evidence, GenerationRequest
 
     questions = [q for q in load_questions(bl.ROOT / "eval" / "questions.jsonl") if not q.history][: args.questions]

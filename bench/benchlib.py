@@ -114,15 +114,15 @@ def write_result(name: str, result: dict) -> Path:
 
 
 def real_chunks(chunk_size: int = 220, overlap: int = 1):  # type: ignore[no-untyped-def]
-    from rag.chunking import chunk_corpus
-    from rag.corpus import load_corpus
+    from rag.ingest.chunking import chunk_corpus
+    from rag.ingest.corpus import load_corpus
 
     docs, _ = load_corpus(ROOT / "docs_corpus")
     return docs, chunk_corpus(docs, chunk_size, overlap)
 
 
 def real_sentences(docs) -> list[str]:  # type: ignore[no-untyped-def]
-    from rag.chunking import split_sentences
+    from rag.ingest.chunking import split_sentences
 
     out = []
     for d in docs:
@@ -181,7 +181,7 @@ class Synthetic:
 
     def tokens(self, full: bool) -> tuple[list[list[str]], float, str]:
         """Token lists, seconds, and how: every text tokenized, or per-sentence tokens joined."""
-        from rag.bm25 import tokenize
+        from rag.retrieval.bm25 import tokenize
 
         t0 = time.perf_counter()
         if full:
@@ -212,7 +212,7 @@ def sentence_vectors(embedder, sentences: list[str]):  # type: ignore[no-untyped
 
     import numpy as np
 
-    from rag.textnorm import normalize
+    from rag.text.textnorm import normalize
 
     key = hashlib.sha256(json.dumps([embedder.name, sentences], ensure_ascii=False).encode()).hexdigest()[:16]
     cache = Path.home() / ".cache" / "policy-qa" / "bench" / f"sentence-vectors-{key}.npy"
@@ -231,9 +231,9 @@ def hybrid_from_parts(chunks, vectors, token_lists, embedder, hnsw_min: int | No
 
     The dense store is what the product builds for this many vectors unless ``hnsw_min`` says otherwise.
     """
-    from rag.bm25 import BM25
     from rag.index import HybridIndex
-    from rag.store import HNSW_MIN_PASSAGES, FaissStore
+    from rag.retrieval.bm25 import BM25
+    from rag.retrieval.store import HNSW_MIN_PASSAGES, FaissStore
 
     t0 = time.perf_counter()
     dense = FaissStore.build(vectors, hnsw_min=hnsw_min or HNSW_MIN_PASSAGES)

@@ -144,7 +144,7 @@ class _ProgressBar:
 
 
 def cmd_search(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
-    from rag.guard import clean_question
+    from rag.answer.guard import clean_question
     from rag.runtime import open_index
 
     query = clean_question(args.query, settings.max_question_chars)
@@ -167,7 +167,7 @@ def cmd_search(args: argparse.Namespace, settings) -> int:  # type: ignore[no-un
 
 
 def cmd_eval(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
-    from rag.evaluate import (
+    from rag.eval.evaluate import (
         calibrate,
         evaluate_answers,
         evaluate_retrieval,
@@ -180,7 +180,7 @@ def cmd_eval(args: argparse.Namespace, settings) -> int:  # type: ignore[no-unty
     if args.corpus_extra:
         settings = _extra_corpus_settings(settings, args.corpus_extra)
     if args.targets:
-        from rag.targets_eval import score, score_found
+        from rag.eval.targets import score, score_found
 
         index = open_index(settings)
         first = next((ln for ln in args.targets.read_text(encoding="utf-8").splitlines() if ln.strip()), "{}")
@@ -223,7 +223,7 @@ def cmd_eval(args: argparse.Namespace, settings) -> int:  # type: ignore[no-unty
 
 def _extra_corpus_settings(settings, extras: list[Path]):  # type: ignore[no-untyped-def]
     """Settings pointing at an up-to-date index of the corpus plus ``extras`` (built here if needed)."""
-    from rag.heldout import eval_folders
+    from rag.eval.heldout import eval_folders
     from rag.index import build_index
     from rag.runtime import make_embedder
 
@@ -238,7 +238,7 @@ def _extra_corpus_settings(settings, extras: list[Path]):  # type: ignore[no-unt
 
 
 def cmd_ask(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
-    from rag.guard import clean_question
+    from rag.answer.guard import clean_question
     from rag.render import answer_json, answer_text
     from rag.runtime import make_chain
 
@@ -251,12 +251,12 @@ def cmd_ask(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyp
 
 def cmd_targets(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
     from rag.runtime import open_index
-    from rag.targets import filter_rows, format_rows
+    from rag.targets.table import filter_rows, format_rows
 
     rows = filter_rows(open_index(settings).targets, scope=args.scope, year=args.year, kind=args.kind)
     print(format_rows(rows, args.format), end="")
     if args.format == "table":
-        from rag.targets import conflicts
+        from rag.targets.table import conflicts
 
         for c in conflicts(rows):
             values = "; ".join(f"{r.value_text} ({r.doc_id}, as of {r.as_of})" for r in c.rows)

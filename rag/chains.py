@@ -19,9 +19,11 @@ from dataclasses import dataclass, field, replace
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from rag.answer.evidence import Focus, select_evidence
+from rag.answer.guard import clean_question, strip_instructions
+from rag.answer.scope import DECLINE_TEXT, ScopeModel
+from rag.answer.verify import verify
 from rag.errors import PolicyQAError
-from rag.evidence import Focus, select_evidence
-from rag.figures import extract as extract_figures
 from rag.generators.base import NOT_IN_CORPUS, AnswerGenerator
 from rag.generators.extractive import (
     ExtractiveGenerator,
@@ -30,13 +32,11 @@ from rag.generators.extractive import (
     disagreement_note,
     named_document,
 )
-from rag.guard import clean_question, strip_instructions
 from rag.index import HybridIndex
-from rag.places import about_other_place, named_places
-from rag.scope import DECLINE_TEXT, ScopeModel
-from rag.textnorm import answer_language, cjk_count, detect_language, normalize, script_neutral, to_script
+from rag.text.figures import extract as extract_figures
+from rag.text.places import about_other_place, named_places
+from rag.text.textnorm import answer_language, cjk_count, detect_language, normalize, script_neutral, to_script
 from rag.types import Answer, Citation, Evidence, GenerationRequest, Hit, Verification
-from rag.verify import verify
 
 ABSTAIN_TEXT = {
     "en": "The corpus does not say. The closest passages are listed below as related reading.",
@@ -80,9 +80,9 @@ class Turn:
     query: str = ""  # what is searched and answered: the question without instructions, joined to
     latest: str = ""  # the earlier one for a follow-up; ``latest`` is this turn's own part
     ignored_instructions: bool = False
-    declined: bool = False  # outside the product's purpose (rag.scope)
+    declined: bool = False  # outside the product's purpose (rag.answer.scope)
     hits: tuple[Hit, ...] = ()
-    terms: tuple = ()  # the question's weighted terms (rag.evidence.Term)
+    terms: tuple = ()  # the question's weighted terms (rag.answer.evidence.Term)
     focus: Focus | None = None  # what it asks about beyond its words (places, years, measure)
     evidence: tuple[Evidence, ...] = ()
     support: float = 0.0
@@ -418,7 +418,7 @@ class QAChain:
 
     def _from_table(self, turn: Turn, t_start: float) -> Answer | None:
         """ "What are Shenzhen's targets for 2027?": one line and one citation per table row."""
-        from rag.targets import answer_from_table
+        from rag.targets.table import answer_from_table
 
         if not _LIST_TARGETS.search(turn.query):
             return None  # a question about one figure is better answered by its own sentence
@@ -525,8 +525,8 @@ class QAChain:
 
 def table_line(row, language: str, n: int) -> str:  # type: ignore[no-untyped-def]
     """One target row as a clause: metric, qualifier, value, year, plan and its marker."""
-    from rag.figures import Figure
     from rag.generators.extractive import english_number
+    from rag.text.figures import Figure
 
     plan = row.plan.strip("《》") if row.plan else ""
     if language == "en":

@@ -4,7 +4,7 @@ Layout of an index folder::
 
     index/
       CURRENT            name of the live version folder (replaced atomically)
-      .lock              held by the build that is writing (see rag.index_files)
+      .lock              held by the build that is writing (see rag.retrieval.index_files)
       v-<hash>-<time>-<random>/  manifest.json, chunks.jsonl, docs.jsonl, dense.faiss, vectors.npy,
                          bm25.npz, bm25_vocab.json, targets.json
 
@@ -28,16 +28,16 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import index_files as disk
-from rag import textnorm
-from rag.bm25 import BM25, tokenize
-from rag.chunking import HARD_MAX_CHARS, chunk_corpus
-from rag.corpus import MAX_BYTES, file_sha256, iter_files, load_corpus
-from rag.embeddings import Embedder, embed_query_staged
 from rag.errors import CorpusError, IndexMismatchError, IndexNotFoundError
-from rag.fusion import fuse
-from rag.stages import Stages
-from rag.store import FaissStore, StoreSpec, TextSearch, open_dense, prune_store, same_store, write_dense
+from rag.ingest.chunking import HARD_MAX_CHARS, chunk_corpus
+from rag.ingest.corpus import MAX_BYTES, file_sha256, iter_files, load_corpus
+from rag.retrieval import index_files as disk
+from rag.retrieval.bm25 import BM25, tokenize
+from rag.retrieval.embeddings import Embedder, embed_query_staged
+from rag.retrieval.fusion import fuse
+from rag.retrieval.stages import Stages
+from rag.retrieval.store import FaissStore, StoreSpec, TextSearch, open_dense, prune_store, same_store, write_dense
+from rag.text import textnorm
 from rag.types import Chunk, DocMeta, Document, Hit
 
 FORMAT = 1
@@ -88,9 +88,10 @@ def _hash_dict(d: dict) -> str:
 def pipeline_version() -> str:
     """Hash of the code that turns files into chunks: changing it makes the index stale."""
     h = hashlib.sha256()
-    for name in ("cleaning.py", "chunking.py", "corpus.py", "textnorm.py", "regional.py", "data/regional_words.tsv",
-                 "bm25.py", "figures.py", "targets.py", "targets_parse.py", "lexicon.py",
-                 "data/bounds.tsv", "data/support.tsv"):
+    for name in ("ingest/cleaning.py", "ingest/chunking.py", "ingest/corpus.py", "text/textnorm.py",
+                 "text/regional.py", "text/data/regional_words.tsv", "retrieval/bm25.py", "text/figures.py",
+                 "targets/table.py", "targets/parse.py", "text/lexicon.py", "text/data/bounds.tsv",
+                 "text/data/support.tsv"):
         h.update((Path(__file__).parent / name).read_bytes())
     return h.hexdigest()[:12]
 
@@ -234,8 +235,8 @@ def _write_version(tmp: Path, version: str, index_dir: Path, live: Path | None, 
     store_entry = write_dense(store, tmp, version, vectors, chunks, docs, config)
     np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
     bm25.save(tmp)
-    from rag.guard import is_planted_instruction
-    from rag.targets import extract_targets, save_targets
+    from rag.answer.guard import is_planted_instruction
+    from rag.targets.table import extract_targets, save_targets
 
     # a sentence that addresses the assistant is never a figure of the table either
     save_targets([r for r in extract_targets(docs) if not is_planted_instruction(r.quote)], tmp)
@@ -405,7 +406,7 @@ class HybridIndex:
     def place_ranking(self, query: str, fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """The candidates about the place the query names (by the passage, its section or its document's title),
         in their fused order: a third ranking for the fusion, empty when the query names no place."""
-        from rag.places import lineage, named_places
+        from rag.text.places import lineage, named_places
 
         asked = named_places(query)
         if not asked:
@@ -426,12 +427,12 @@ class HybridIndex:
     def sparse_tokens(query: str, lang: str) -> list[str]:
         """BM25 tokens; an English query also gets the glossary's Chinese terms, since the
         corpus is Chinese and only names and figures would match otherwise."""
-        from rag.places import search_terms
+        from rag.text.places import search_terms
 
         tokens = tokenize(query)
         # place names cross languages by the gazetteer: "Jiaxing" also searches 嘉兴, 临港 "lingang"
         tokens.extend(t for term in search_terms(query, lang) for t in tokenize(term))
-        from rag.glossary import load_glossary
+        from rag.text.glossary import load_glossary
 
         if lang == "en":
             for group in load_glossary().expand_groups(query):
@@ -445,7 +446,7 @@ class HybridIndex:
     def targets(self) -> list:
         """The targets and figures table built with this index (loaded on first use)."""
         if self._targets is None:
-            from rag.targets import load_targets
+            from rag.targets.table import load_targets
 
             self._targets = load_targets(self.path)
         return self._targets

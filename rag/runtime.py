@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from rag.embeddings import E5Embedder, Embedder
 from rag.index import HybridIndex
+from rag.retrieval.embeddings import E5Embedder, Embedder
+from rag.retrieval.store import StoreSpec
 from rag.settings import Settings
-from rag.store import StoreSpec
 
 
 def set_threads(n: int) -> None:
@@ -97,8 +97,8 @@ def local_available(settings: Settings) -> bool:
 
 
 def make_chain(settings: Settings, generator: str | None = None):  # type: ignore[no-untyped-def]
+    from rag.answer.scope import load_scope
     from rag.chains import QAChain
-    from rag.scope import load_scope
 
     index = open_index(settings)
     scope = load_scope(index.embedder, settings.cache_dir) if settings.scope_threshold > 0 else None

@@ -17,7 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # read where they are used, never stored in settings, printed or written
 SECRET_VARS = ("POLICYQA_OPENAI_API_KEY", "POLICYQA_UI_USER", "POLICYQA_UI_PASSWORD", "POLICYQA_MILVUS_TOKEN")
 STORES = ("faiss", "milvus")
-INTERNAL_VARS = ("POLICYQA_FAULT_AT",)  # crash-test hook of index builds (rag.index_files)
+INTERNAL_VARS = ("POLICYQA_FAULT_AT",)  # crash-test hook of index builds (rag.retrieval.index_files)
 
 
 def _default_cache() -> Path:
@@ -53,8 +53,8 @@ class Settings:
     index_lock_wait_s: float = 0.0  # how long `rag index` waits for another build of the same folder
     # least evidence support to answer rather than abstain (calibrated: `python -m rag eval --calibrate`)
     abstain_threshold: float = 0.10
-    # requests scored below this by rag.scope (outside the product's purpose) get a short decline;
-    # 0 turns it off. Calibrated on eval/scope/dev.jsonl + the devset: `python -m rag.scope --calibrate`
+    # requests scored below this by rag.answer.scope (outside the product's purpose) get a short decline;
+    # 0 turns it off. Calibrated on eval/scope/dev.jsonl + the devset: `python -m rag.answer.scope --calibrate`
     scope_threshold: float = 0.5
     threads: int = 2
     # single queries through an int8 copy of e5: 2x faster, hit@1 0.94 -> 0.88, hit@5 unchanged (measured)

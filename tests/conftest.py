@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import load_corpus
-from rag.embeddings import FakeEmbedder
 from rag.index import HybridIndex, build_index
+from rag.ingest.corpus import load_corpus
+from rag.retrieval.embeddings import FakeEmbedder
 from rag.settings import PROJECT_ROOT, Settings
 from rag.types import Document
 
@@ -53,7 +53,7 @@ def e5_dir(settings: Settings) -> Path:
 
 @pytest.fixture(scope="session")
 def e5(e5_dir: Path):  # type: ignore[no-untyped-def]
-    from rag.embeddings import E5Embedder
+    from rag.retrieval.embeddings import E5Embedder
 
     return E5Embedder(e5_dir)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.chains import QAChain
-from rag.evaluate import answer_language, contains_gold
+from rag.eval.evaluate import answer_language, contains_gold
 from rag.generators.extractive import ExtractiveGenerator
 from rag.index import HybridIndex
 from rag.settings import Settings

@@ -251,8 +251,8 @@ def test_a_figure_qualified_per_unit_in_the_source_is_not_given_as_the_total() -
 def test_a_model_answer_on_a_lone_figure_gets_the_source_that_disagrees(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
-    from rag.embeddings import FakeEmbedder
     from rag.index import build_index
+    from rag.retrieval.embeddings import FakeEmbedder
     from rag.settings import PROJECT_ROOT
 
     corpus = tmp_path / "corpus"

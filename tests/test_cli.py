@@ -76,7 +76,7 @@ def test_missing_embedding_model_names_the_prepare_command_and_writes_no_index(t
     assert proc.returncode != 0
     err = proc.stderr.strip().splitlines()[-1]
     assert "embedding model not found" in err and str(missing) in err
-    assert "make setup" in err and "python -m rag.e5convert" in err
+    assert "make setup" in err and "python -m rag.tools.e5convert" in err
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "ix" / "CURRENT").exists()
 

@@ -11,15 +11,15 @@ import textwrap
 import time
 from pathlib import Path
 
-from rag.embeddings import FakeEmbedder
 from rag.index import HybridIndex, build_index, current_version
+from rag.retrieval.embeddings import FakeEmbedder
 from rag.settings import PROJECT_ROOT
 
 SLOW_BUILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from rag.embeddings import FakeEmbedder
+    from rag.retrieval.embeddings import FakeEmbedder
     from rag.index import build_index
 
     class Slow(FakeEmbedder):

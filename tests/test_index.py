@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embeddings import FakeEmbedder
 from rag.errors import IndexMismatchError, IndexNotFoundError
 from rag.index import HybridIndex, build_index, current_version
+from rag.retrieval.embeddings import FakeEmbedder
 from rag.settings import PROJECT_ROOT
 
 CORPUS = PROJECT_ROOT / "docs_corpus"

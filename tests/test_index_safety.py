@@ -19,17 +19,17 @@ from pathlib import Path
 
 import pytest
 
-from rag.embeddings import FakeEmbedder
 from rag.errors import IndexMismatchError
 from rag.index import HybridIndex, build_index, current_version
-from rag.index_files import FAULT_STEPS, IndexWriteError
+from rag.retrieval.embeddings import FakeEmbedder
+from rag.retrieval.index_files import FAULT_STEPS, IndexWriteError
 from rag.settings import PROJECT_ROOT
 
 BUILD = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    from rag.embeddings import FakeEmbedder
+    from rag.retrieval.embeddings import FakeEmbedder
     from rag.errors import PolicyQAError
     from rag.index import build_index
 

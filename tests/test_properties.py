@@ -6,10 +6,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import chunk_document, split_sentences
-from rag.cleaning import clean
-from rag.figures import extract
-from rag.textnorm import detect_language, normalize
+from rag.ingest.chunking import chunk_document, split_sentences
+from rag.ingest.cleaning import clean
+from rag.text.figures import extract
+from rag.text.textnorm import detect_language, normalize
 from rag.types import DocMeta, Document
 
 # text that looks like the corpus: CJK, punctuation, digits, Latin, line breaks, markup-ish bits

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.evaluate import contains_gold
+from rag.eval.evaluate import contains_gold
 from rag.index import HybridIndex
 
 pytestmark = pytest.mark.slow

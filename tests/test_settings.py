@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.answer.guard import clean_question
 from rag.errors import ConfigError
-from rag.guard import clean_question
 from rag.settings import Settings
 
 

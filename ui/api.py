@@ -28,8 +28,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from rag.answer.guard import clean_question
 from rag.errors import PolicyQAError
-from rag.guard import clean_question
 from rag.render import answer_dict
 from rag.types import LANGS, Answer
 from ui.render_html import citation_link
@@ -168,7 +168,7 @@ class Api:
             raise BadRequest(friendly_error(exc), 500) from None
 
     def targets(self, params: dict[str, str]) -> dict:
-        from rag.targets import filter_rows
+        from rag.targets.table import filter_rows
 
         unknown = sorted(set(params) - set(TARGET_FILTERS))
         if unknown:

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.corpus import MANIFEST, file_sha256, iter_files, load_document
-from rag.embeddings import Embedder
 from rag.errors import DocumentError, PolicyQAError
 from rag.index import BuildReport, build_index
+from rag.ingest.corpus import MANIFEST, file_sha256, iter_files, load_document
+from rag.retrieval.embeddings import Embedder
 from rag.settings import Settings
 from ui.upload import UploadError, check_content, clean_meta, safe_name
 

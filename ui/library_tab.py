@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag.corpus import SUFFIXES
+from rag.ingest.corpus import SUFFIXES
 from ui import render_html as R
 from ui.library import FileStatus, Library
 from ui.service import ChatService

@@ -197,8 +197,8 @@ def document_html(doc: Document | None, span: tuple[int, int] | None = None) -> 
 
 def planted_html(doc: Document) -> str:
     """A warning listing the document's sentences that address the assistant (never used as evidence)."""
-    from rag.chunking import split_sentences
-    from rag.guard import is_planted_instruction
+    from rag.answer.guard import is_planted_instruction
+    from rag.ingest.chunking import split_sentences
 
     found = [t for s in split_sentences(doc.text) if is_planted_instruction(t := doc.text[s.start : s.end].strip())]
     if not found:

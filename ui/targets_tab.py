@@ -10,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 
 from rag.errors import PolicyQAError
-from rag.targets import KINDS, TargetRow, conflicts, filter_rows, format_rows
+from rag.targets.table import KINDS, TargetRow, conflicts, filter_rows, format_rows
 from rag.types import Document
 from ui import render_html as R
 

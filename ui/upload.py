@@ -10,8 +10,8 @@ import re
 import unicodedata
 from pathlib import Path
 
-from rag.corpus import SUFFIXES, decode
 from rag.errors import DocumentError, PolicyQAError
+from rag.ingest.corpus import SUFFIXES, decode
 
 MAX_NAME_CHARS = 120
 MAX_META_CHARS = {"title": 300, "publisher": 200, "published": 40}

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from rag.figures import Figure, extract
-from rag.lexicon import ABOUT, AT_LEAST, AT_MOST, bound, nearest_bound
-from rag.textnorm import normalize, to_script
+from rag.text.figures import Figure, extract
+from rag.text.lexicon import ABOUT, AT_LEAST, AT_MOST, bound, nearest_bound
+from rag.text.textnorm import normalize, to_script
 from rag.types import Evidence, GenerationRequest
 
 _BEFORE = [
@@ -86,7 +86,7 @@ def _clean_label(label: str) -> str:
 
 def english_lead(evidence: list[tuple[int, Evidence]], max_figures: int = 10) -> str:
     """A sentence of figures with qualifiers, labels and citation markers."""
-    from rag.glossary import load_glossary
+    from rag.text.glossary import load_glossary
 
     gloss = load_glossary()
     parts: list[str] = []
@@ -134,7 +134,7 @@ def _clause_before(text: str, start: int) -> str:
 
 def _figure_phrase(ev: Evidence, fig: Figure) -> str:
     """"more than 3,000 for artificial intelligence company number by 2026": bound, number, what, year."""
-    from rag.glossary import load_glossary
+    from rag.text.glossary import load_glossary
 
     before = _clause_before(ev.text, fig.start)
     # only the words since the figure before it: in 8000亿元以上、力争1万亿元, 以上 bounds 8000亿元
@@ -208,8 +208,8 @@ def disagrees(request: GenerationRequest, first: tuple[int, Evidence], other: tu
     a, b = _best_figure(first[1], request), _best_figure(other[1], request)
     if a is None or b is None or a[0] <= 0:
         return False
-    from rag.evidence import years_named
-    from rag.places import named_places
+    from rag.answer.evidence import years_named
+    from rag.text.places import named_places
 
     def measured(ev: Evidence, fig: Figure) -> int:
         return _measure_fit(normalize(_clause_before(ev.text, fig.start)), request)
@@ -231,7 +231,7 @@ def asks_for_number(question: str) -> bool:
 
 def english_quote(item: tuple[int, Evidence]) -> str:
     """For who/which/where/when questions: the sentence itself, with English names beside."""
-    from rag.glossary import load_glossary
+    from rag.text.glossary import load_glossary
 
     n, ev = item
     names = load_glossary().english_names(ev.text)

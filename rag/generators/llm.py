@@ -35,7 +35,7 @@ def focus_window(text: str, terms: tuple[str, ...], limit: int) -> str:
     the question's terms and figures (a long list of targets keeps the one asked about)."""
     if len(text) <= limit:
         return text
-    from rag.textnorm import to_script
+    from rag.text.textnorm import to_script
 
     weights = [0.0] * len(text)
     for term in {t for t in terms if t}:

@@ -21,8 +21,8 @@ from typing import Any
 
 from rag.errors import GeneratorError, ModelNotAvailableError
 from rag.generators.base import Message
-from rag.llm_models import LLAMA_CPP_INSTALL, SETUP_HINT, file_sha256, get_model
 from rag.settings import Settings
+from rag.tools.llm_models import LLAMA_CPP_INSTALL, SETUP_HINT, file_sha256, get_model
 
 N_CTX = 4096
 CHAT_FORMAT = "chatml"
@@ -84,7 +84,7 @@ def _construct(llama_cls: Any, **kwargs: Any) -> Any:
 def check_model_file(path: Path, model_name: str) -> None:
     """Refuse a missing, wrong-sized or wrong-hash GGUF (hash computed once per process)."""
     model = get_model(model_name)
-    fix = f"{SETUP_HINT}, or: python -m rag.llm_models assemble --model {model_name}"
+    fix = f"{SETUP_HINT}, or: python -m rag.tools.llm_models assemble --model {model_name}"
     if not path.is_file():
         raise ModelNotAvailableError(f"local model file {path} not found; {fix}")
     if path.stat().st_size != model.size or file_sha256(path) != model.sha256:

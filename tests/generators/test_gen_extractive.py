@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.evidence import Focus
+from rag.answer.evidence import Focus
 from rag.generators.extractive import ExtractiveGenerator, english_sentence
 from rag.types import Evidence, GenerationRequest
 

@@ -10,13 +10,13 @@ from typing import Any, ClassVar
 
 import pytest
 
-from rag import llm_models
 from rag.errors import GeneratorError, ModelNotAvailableError
 from rag.generators import local
 from rag.generators.base import Generator, complete
 from rag.generators.local import LocalGenerator
-from rag.llm_models import REGISTRY, LocalModel
 from rag.settings import Settings
+from rag.tools import llm_models
+from rag.tools.llm_models import REGISTRY, LocalModel
 
 MSGS = [{"role": "user", "content": "hi"}]
 BLOB = b"GGUF-not-really-a-model" * 10

@@ -14,9 +14,9 @@ from types import SimpleNamespace
 import pytest
 
 from rag.chains import QAChain
-from rag.embeddings import FakeEmbedder
 from rag.generators.extractive import ExtractiveGenerator
 from rag.index import HybridIndex, build_index
+from rag.retrieval.embeddings import FakeEmbedder
 from rag.settings import PROJECT_ROOT
 
 if str(PROJECT_ROOT) not in sys.path:  # `ui` is a folder of the repo, not an installed package

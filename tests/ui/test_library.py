@@ -24,10 +24,10 @@ from docfiles import (
 )
 
 from rag.chains import QAChain
-from rag.embeddings import FakeEmbedder
 from rag.errors import ModelNotAvailableError
 from rag.generators.extractive import ExtractiveGenerator
 from rag.index import HybridIndex, build_index
+from rag.retrieval.embeddings import FakeEmbedder
 from rag.settings import PROJECT_ROOT, Settings
 from rag.types import Answer
 from ui.library import Library

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from rag.chains import QAChain
-from rag.embeddings import FakeEmbedder
 from rag.errors import IndexMismatchError
 from rag.index import HybridIndex
+from rag.retrieval.embeddings import FakeEmbedder
 from ui import render_html as R
 from ui.export import conversation_markdown
 from ui.service import ChatService

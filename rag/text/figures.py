@@ -1,0 +1,112 @@
+"""Figures in text: numbers with their magnitude words and units, in Chinese or English.
+
+Every figure gets a canonical value so that 3,000 = 3000, 8000億元 = 8000亿元 =
+"800 billion yuan", and "150 million" = 1.5亿. Used to verify answers and to build the
+targets table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.text.textnorm import normalize
+
+_MAG_ZH = {"万亿": 1e12, "萬億": 1e12, "亿": 1e8, "億": 1e8, "万": 1e4, "萬": 1e4, "千": 1e3}
+_MAG_EN = {"trillion": 1e12, "billion": 1e9, "million": 1e6, "thousand": 1e3, "k": 1e3, "bn": 1e9, "m": 1e6}
+_IMPLIED = {"十": 10.0, "百": 100.0, "千": 1000.0}
+UNITS_ZH = "元|美元|港元|人民币|家|台|个|個|项|項|款|宗|名|户|戶|亩|畝|吨|噸|公里|平方公里|平方千米|倍|万辆|辆|輛|条|條|座|场|場|批|亿台"
+_NUM = r"\d+(?:[.,]\d+)*"
+_ZH = re.compile(rf"(?P<num>{_NUM})\s*(?P<mag>万亿|亿|万|千)?\s*(?P<pct>%|％)?(?P<unit>{UNITS_ZH}|年)?")
+_ZH_IMPLIED = re.compile(r"(?<![\d.])(?P<num>[十百千])(?P<mag>万亿|亿|万)(?P<unit>元|家|台)?")
+_EN = re.compile(
+    rf"(?P<num>{_NUM})\s*(?P<mag>trillion|billion|million|thousand|bn\b|k\b)?\s*(?P<pct>%|percent|per cent)?",
+    re.IGNORECASE,
+)
+_MARKER = re.compile(r"\[\d{1,2}\]")
+_DATE = re.compile(r"(\d{1,2})月(\d{1,2})日(?:至(\d{1,2})日)?|(\d{1,2})月(?:底|末|份)?")
+
+
+@dataclass(frozen=True)
+class Figure:
+    surface: str
+    value: float
+    kind: str  # "year", "date", "percent" or "number"
+    unit: str = ""
+    start: int = 0
+    end: int = 0
+
+    def matches(self, other: Figure) -> bool:
+        if self.kind == "percent" or other.kind == "percent":
+            return self.kind == other.kind and _close(self.value, other.value)
+        return _close(self.value, other.value)
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def _to_float(num: str) -> float | None:
+    clean = num.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", num) else num
+    try:
+        return float(clean)
+    except ValueError:
+        return None
+
+
+def extract(text: str) -> list[Figure]:
+    """All figures in ``text`` (Chinese or English), with citation markers like [1] ignored.
+
+    The text is normalised (half-width, Simplified) first; spans index the normalised
+    text, which has the same length as the input for these characters.
+    """
+    norm = _MARKER.sub(lambda m: " " * len(m.group()), normalize_keep_length(text))
+    out: list[Figure] = []
+    taken: list[tuple[int, int]] = []
+    for m in _DATE.finditer(norm):  # 2月10日至11日: parts of a date, not quantities
+        for g in range(1, 5):
+            if m.group(g):
+                out.append(Figure(m.group(g), float(m.group(g)), "date", "", m.start(g), m.end(g)))
+        taken.append((m.start(), m.end()))
+    for m in _ZH_IMPLIED.finditer(norm):
+        value = _IMPLIED[m.group("num")] * _MAG_ZH[m.group("mag")]
+        out.append(Figure(m.group(), value, "number", m.group("unit") or "", m.start(), m.end()))
+        taken.append((m.start(), m.end()))
+    for m in _ZH.finditer(norm):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        v = _to_float(m.group("num"))
+        if v is None:
+            continue
+        mag = m.group("mag")
+        en = _EN.match(norm, m.start())
+        en_mag = en.group("mag") if en else None
+        en_pct = en.group("pct") if en else None
+        if en and (en_mag or en_pct) and not mag and not m.group("pct"):
+            mult = _MAG_EN[en_mag.lower()] if en_mag else 1.0
+            kind = "percent" if en_pct else "number"
+            out.append(Figure(en.group().strip(), v * mult, kind, "%" if en_pct else "", en.start(), en.end()))
+            continue
+        unit = m.group("unit") or ""
+        if m.group("pct"):
+            kind = "percent"
+        elif not mag and not unit.strip("年") and 1900 <= v <= 2100 and float(v).is_integer():
+            kind = "year"
+        elif unit == "年" and 1900 <= v <= 2100:
+            kind = "year"
+        else:
+            kind = "number"
+        value = v * (_MAG_ZH[mag] if mag else 1.0)
+        out.append(Figure(m.group().strip(), value, kind, "%" if m.group("pct") else unit, m.start(), m.end()))
+    return sorted(out, key=lambda f: f.start)
+
+
+def normalize_keep_length(text: str) -> str:
+    """Normalisation that keeps every character in place (NFKC can change lengths)."""
+    out = normalize(text)
+    return out if len(out) == len(text) else normalize_chars(text)
+
+
+def normalize_chars(text: str) -> str:
+    return "".join(normalize(c)[:1] or c for c in text)
+

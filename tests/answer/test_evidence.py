@@ -1,0 +1,99 @@
+"""What a question asks about (place, year, measure, a figure) and which sentences cannot answer it."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.evidence import Focus, asked_measure, has_quantity, years_named
+
+
+def off(question: str, sentence: str, lang: str = "zh-Hans", latest: str = "", context: str = "") -> str:
+    return Focus.of(question, lang, latest).off_topic(sentence, context)
+
+
+def test_years_named_includes_plan_periods() -> None:
+    assert years_named("《深圳市具身智能机器人行动计划(2025-2027年)》") == {2025, 2026, 2027}
+    assert years_named("超2000家企业") == set()
+
+
+def test_figures_in_words_count_as_quantities() -> None:
+    assert has_quantity("累计培育上千家瞪羚企业") and has_quantity("总量居全国城市第一")
+    assert not has_quantity("2024年,深圳打造人工智能先锋城市")
+
+
+@pytest.mark.parametrize(("question", "lang", "measure", "unit"), [
+    ("深圳2024年人形機器人產量是多少台？", "zh-Hant", ("产量",), "台"),
+    ("山東2024年工業利潤增長了多少？", "zh-Hant", ("利润",), ""),
+    ("宇树科技最新一轮融资后估值是多少？", "zh-Hans", ("估值",), ""),
+    ("深圳人工智能终端产业到2026年的规模目标是多少？", "zh-Hans", ("规模",), ""),
+    ("What was Shenzhen's GDP in 2024?", "en", ("地区生产总值",), ""),
+])
+def test_asked_measure(question: str, lang: str, measure: tuple[str, ...], unit: str) -> None:
+    got, got_unit = asked_measure(question, lang)
+    assert got and got[-1][: len(measure)] == measure and got_unit == unit
+
+
+def test_a_sentence_about_another_place_cannot_answer() -> None:
+    assert off("杭州2024年人工智能产业规模是多少？", "到2024年底,深圳人工智能产业规模达3600亿元").startswith("about")
+    assert off("深圳2024年人工智能产业规模是多少？", "到2024年底,深圳人工智能产业规模达3600亿元") == ""
+
+
+def test_a_sentence_about_another_year_cannot_answer() -> None:
+    assert off("山東2024年工業利潤增長了多少？", "2023年山东工业利润增长24.4%", "zh-Hant") == "about 2023"
+    assert off("到2026年深圳具身智能机器人企业有多少家？", "《行动计划(2025-2027年)》提出企业超过1200家") == ""
+
+
+def test_a_follow_up_asks_for_its_own_year() -> None:
+    focus = Focus.of("深圳AI先锋城市行动计划2026年的企业数量目标是多少？ 2027年呢？", "zh-Hans", "2027年呢？")
+    assert focus.years == {2027} and focus.quantity
+
+
+def test_the_quantity_asked_about_must_be_stated() -> None:
+    q = "深圳2024年本地生產總值（GDP）是多少？"
+    assert off(q, "2024年,深圳进出口总额4.5万亿元", "zh-Hant").startswith("nothing about")
+    assert off(q, "2024年深圳地区生产总值3.68万亿元", "zh-Hant") == ""
+    # the same measure in other words: 增加值 / 增长值
+    assert off("山东2023年规模以上工业增加值增长了多少？", "2023年,山东省规模以上工业增长值增长7.1%") == ""
+
+
+def test_a_count_must_be_a_figure_in_the_asked_unit() -> None:
+    q = "深圳2024年人形機器人產量是多少台？"
+    assert off(q, "2024年,工业机器人产品产量增长31.8%", "zh-Hant") == "states no figure"  # a growth rate
+    assert off(q, "2024年,工业机器人产品产量达2.5万套", "zh-Hant") == "no count in 台"
+    assert off(q, "2024年,深圳人形机器人产量达1万台", "zh-Hant") == ""
+    assert off("How many Nvidia chips did DeepSeek use to train its model?",
+               "DeepSeek到底用了多少英伟达的芯片才训练出来", "en") == "states no figure"
+
+
+def test_the_place_or_year_asked_about_must_appear_around_the_sentence() -> None:
+    q = "山东省目前有多少家人工智能企业？"
+    sentence = "到2026年,全市人工智能企业数量超3000家"
+    assert off(q, sentence, context="深圳市加快打造人工智能先锋城市。" + sentence).startswith("nothing about")
+    assert off(q, sentence, context="山东省人工智能产业。" + sentence) == ""
+
+
+def test_follow_ups_keep_or_replace_the_measure_asked_before() -> None:
+    before = "截至2024年底深圳有多少家人工智能企业？"
+    same = Focus.of(before + " 那2023年度白皮书里的数字是多少？", "zh-Hans", "那2023年度白皮书里的数字是多少？")
+    assert same.measure == (("企业",),) and same.count and same.years == {2023}
+    own = Focus.of("截至2024年底北京有多少家獨角獸企業？ 總估值呢？", "zh-Hant", "總估值呢？")
+    assert own.measure == (("估值",),) and not own.count
+    new = Focus.of("忻城县糯玉米种植面积有多大？ 那蚕桑产业在全国排第几？", "zh-Hans", "那蚕桑产业在全国排第几？")
+    assert new.measure == ()
+
+
+
+def test_a_ratio_question_is_answered_by_a_percentage() -> None:
+    from rag.answer.evidence import Focus
+
+    focus = Focus.of("漳州的算力券按不超过合同金额的多少比例给予支持？", "zh-Hans")
+    assert focus.off_topic("按不超过合同金额的50%,给予最高200万元支持。") == ""
+
+
+def test_a_districts_figure_does_not_answer_for_its_city() -> None:
+    from rag.answer.evidence import Focus
+
+    baoan = "2024年上半年，深圳工业重镇宝安区人工智能产业集群产值同比增长7.6%，已集聚人工智能企业超400家。"
+    assert Focus.of("深圳有多少家人工智能企业？", "zh-Hans").off_topic(baoan) == "about 宝安区"
+    assert Focus.of("How many AI companies does Shenzhen have?", "en").off_topic(baoan) == "about 宝安区"
+    assert Focus.of("宝安区有多少家人工智能企业？", "zh-Hans").off_topic(baoan) == ""

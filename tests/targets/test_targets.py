@@ -1,0 +1,297 @@
+"""The targets-and-figures table: extraction rules, grouping, conflicts, filters, formats, gold score."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from rag.errors import ConfigError, IndexMismatchError, IndexNotFoundError
+from rag.eval.targets import score
+from rag.ingest.cleaning import clean
+from rag.ingest.corpus import load_corpus
+from rag.targets.table import (
+    TargetRow,
+    answer_from_table,
+    conflicts,
+    extract_targets,
+    filter_rows,
+    format_rows,
+    load_targets,
+    parse_rows,
+    save_targets,
+)
+from rag.types import DocMeta, Document
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLD = ROOT / "eval" / "targets.jsonl"
+
+
+def rows_of(text: str, published: str = "2025-03-05", doc_id: str = "t") -> list[TargetRow]:
+    """Rows of a one-document corpus built from ``text`` (cleaned the way the corpus is)."""
+    c = clean(text)
+    meta = DocMeta(doc_id=doc_id, title=doc_id, published=published, script="zh-Hans")
+    doc = Document(meta, "", text, c.text, c.offsets, c.headings)
+    return extract_targets([doc])
+
+
+def one(text: str, **kw: str) -> TargetRow:
+    rows = rows_of(text, **kw)
+    assert len(rows) == 1, [r.value_text for r in rows]
+    return rows[0]
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[TargetRow]:
+    docs, _ = load_corpus(ROOT / "docs_corpus")
+    return extract_targets(docs)
+
+
+# --- rules on small sentences ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value_text", "value", "unit", "qualifier"),
+    [
+        ("到2026年全市人工智能企业数量超3000家。", "3000家", 3000.0, "家", "超"),
+        ("集聚不少于10家现象级人工智能终端企业。", "10家", 10.0, "家", "不少于"),
+        ("推出10个以上创新孵化器。", "10个", 10.0, "个", "以上"),
+        ("全市人工智能终端产业规模力争1万亿元。", "1万亿元", 1e12, "元", "力争"),
+        ("产业规模达8000億元以上。", "8000億元", 8e11, "元", "以上"),
+        ("人工智能终端产品产量突破1.5亿台。", "1.5亿台", 1.5e8, "台", "突破"),
+        ("中国瞪羚企业数量超过3.5万家。", "3.5万家", 35000.0, "家", "超过"),
+        ("深圳已汇聚人工智能企业2600余家。", "2600余家", 2600.0, "家", "余"),
+        ("深圳进出口总额4.5萬億元。", "4.5萬億元", 4.5e12, "元", ""),
+        ("产业规模年均增长超20%。", "20%", 20.0, "%", "超"),
+        ("同比增长约35%。", "35%", 35.0, "%", "约"),
+        ("企业数量达3,000家。", "3,000家", 3000.0, "家", "达"),
+    ],
+)
+def test_values_units_and_qualifiers(text: str, value_text: str, value: float, unit: str, qualifier: str) -> None:
+    r = one(text)
+    assert (r.value_text, r.value, r.unit, r.qualifier) == (value_text, value, unit, qualifier)
+    assert r.value_text in r.quote
+
+
+def test_range_keeps_both_ends() -> None:
+    r = one("项目建设周期为2-3年。")
+    assert (r.value, r.value_max, r.unit, r.value_text) == (2.0, 3.0, "年", "2-3年")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3月3日，深圳连发四份行动计划。",  # a date
+        "2025年开年以来，深圳动作频频。",  # a year alone
+        "一、推进场景开放。",  # list numbering in Chinese
+        "1. 推进场景开放。",  # list numbering in digits
+        "咨询电话：0755-88886666。",  # a phone number
+        "联系电话13800138000。",  # a mobile number
+        "《深圳市加快打造人工智能先锋城市行动计划(2025-2026年)》发布。",  # plan-title years
+        "计划期限为(2025-2026年)。",  # a bare plan-period bracket
+        "未来2-3年深圳将快速发展。",  # a horizon, not a quantity
+        "华为发布5G和5.5G技术。",  # codes
+        "深圳6个「90%」经验做法。",  # 90% quoted as a name (6个 is a figure, 90% is not)
+        "新引进10亿元以上项目。",  # a threshold describing the projects
+    ],
+)
+def test_not_figures(text: str) -> None:
+    assert [r.value_text for r in rows_of(text) if r.value_text != "6个"] == []
+
+
+def test_photo_captions_give_no_rows() -> None:
+    text = "深圳发布新政策。\n\n未来2-3年深圳将建成100家孵化器。央视新闻资料图\n\n深圳人工智能企业超2800家。\n"
+    assert [r.value_text for r in rows_of(text)] == ["2800家"]
+
+
+def test_kind_and_year_inference() -> None:
+    target = one("到2026年，全市人工智能企业数量超3000家。")
+    assert (target.kind, target.year, target.year_from) == ("target", 2026, "sentence")
+    past = one("到2024年底，深圳人工智能企业超2800家。")
+    assert (past.kind, past.year, past.as_of) == ("statistic", 2024, "2024-end")
+    asof = one("截至2024年3月，中国共有独角兽企业369家。")
+    assert (asof.kind, asof.year, asof.as_of) == ("statistic", 2024, "2024-03")
+    undated = one("深圳已汇聚人工智能企业2600余家。", published="2025-03-05")
+    assert (undated.kind, undated.year, undated.year_from, undated.as_of) == (
+        "statistic",
+        2025,
+        "document",
+        "2025-03-05",
+    )
+    aim = one("全市人工智能终端产业规模力争1万亿元。")
+    assert aim.kind == "target"
+
+
+def test_year_and_plan_carried_by_anaphora() -> None:
+    text = (
+        "《深圳市加快推进人工智能终端产业发展行动计划(2025-2026年)》提出，到2026年，产业核心竞争力进一步增强。\n"
+        "届时，深圳要集聚不少于10家现象级人工智能终端企业。\n"
+    )
+    r = one(text)
+    assert (r.kind, r.year, r.year_from) == ("target", 2026, "context")
+    assert r.plan == "《深圳市加快推进人工智能终端产业发展行动计划(2025-2026年)》"
+    assert r.metric == "现象级人工智能终端企业"
+
+
+def test_scope_from_sentence_then_context() -> None:
+    got = rows_of("截至2024年3月，中国共有独角兽企业369家，排名前列的城市有：北京114家，上海63家，深圳32家。")
+    assert [(r.scope, r.value_text, r.metric) for r in got] == [
+        ("China", "369家", "独角兽企业"),
+        ("Beijing", "114家", "独角兽企业"),
+        ("Shanghai", "63家", "独角兽企业"),
+        ("Shenzhen", "32家", "独角兽企业"),
+    ]
+    carried = rows_of("深圳发布行动计划。\n按照计划，到2026年，全市人工智能企业数量超3000家。\n")
+    assert carried[0].scope == "Shenzhen"
+
+
+def test_metric_english_from_glossary() -> None:
+    r = one("到2026年全市人工智能终端产品产量突破1.5亿台。")
+    assert r.metric == "人工智能终端产品产量"
+    assert r.metric_en == "ai terminal product output"
+
+
+# --- the real corpus -------------------------------------------------------------------------
+
+
+def test_every_row_quotes_its_figure_verbatim(rows: list[TargetRow]) -> None:
+    docs, _ = load_corpus(ROOT / "docs_corpus")
+    raw = {d.doc_id: d.raw for d in docs}
+    assert len(rows) > 150
+    for r in rows:
+        assert r.value_text in r.quote, r
+        assert r.value_text in re.sub(r"\s", "", raw[r.doc_id][r.start : r.end]), r  # OCR line breaks aside
+
+
+def test_ai_company_count_is_one_group_across_documents(rows: list[TargetRow]) -> None:
+    group = "Shenzhen/人工智能企业/n"
+    got = {(r.doc_id.split("-")[0], r.value, r.year, r.kind) for r in rows if r.group == group}
+    assert ("special", 1920.0, 2023, "statistic") in got  # the 2023 white paper
+    assert ("yicai", 2600.0, 2025, "statistic") in got
+    assert ("zhengjieju", 2800.0, 2024, "statistic") in got  # end of 2024
+    assert ("hkcna", 3000.0, 2026, "target") in got and ("yicai", 3000.0, 2026, "target") in got
+    baoan = [r for r in rows if r.value_text == "400家"]
+    assert baoan and all(r.scope == "Bao'an (Shenzhen)" and r.group != group for r in baoan)  # a district
+
+
+def test_conflict_flagged_between_sources(rows: list[TargetRow]) -> None:
+    found = {(c.group, c.year, c.kind): c for c in conflicts(rows)}
+    beijing = found[("Beijing/独角兽企业/n", 2024, "statistic")]
+    assert {r.value_text for r in beijing.rows} == {"114家", "115家"}
+    assert {r.doc_id.split("-")[0] for r in beijing.rows} == {"yicai", "takungpao"}
+    # rounding (2236.61 vs 2236.6亿元) and the same pair of targets in two sources are not conflicts
+    assert not any(k[0] in ("Shenzhen/研发投入/元", "Shenzhen/人工智能终端产业规模/元") for k in found)
+
+
+def test_conflicts_on_constructed_rows() -> None:
+    a = one("截至2024年底，深圳人工智能企业超2800家。", doc_id="a")
+    b = one("截至2024年底，深圳人工智能企业超2900家。", doc_id="b")
+    c = one("截至2024年底，深圳人工智能企业超2800家。", doc_id="c")
+    assert [x.group for x in conflicts([a, b])] == [a.group]
+    assert conflicts([a, c]) == []
+
+
+def test_an_undated_figure_is_compared_with_the_dated_ones() -> None:
+    a = one("截至2024年底，深圳人工智能企业超2800家。", doc_id="a")
+    lone = replace(one("截至2024年底，深圳人工智能企业达10万家。", doc_id="x"), year=0)
+    assert lone.group == a.group
+    found = conflicts([a, lone])
+    assert len(found) == 1 and {r.doc_id for r in found[0].rows} == {"a", "x"}
+
+
+# --- filters, formats, persistence -------------------------------------------------------------
+
+
+def test_filters(rows: list[TargetRow]) -> None:
+    shenzhen_2027 = filter_rows(rows, scope="Shenzhen", year=2027, kind="target")
+    assert len(shenzhen_2027) == 14 and all(r.year == 2027 for r in shenzhen_2027)
+    assert filter_rows(rows, scope="深圳") == filter_rows(rows, scope="shenzhen")
+    assert {r.scope for r in filter_rows(rows, scope="Shenzhen")} == {"Shenzhen", "Bao'an (Shenzhen)"}
+    assert filter_rows(rows, year="2026") == filter_rows(rows, year=2026)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"year": "26"}, "expected 4 digits; years in the table: 2023, 2024, 2025, 2026, 2027"),
+        ({"year": 2030}, "years in the table: 2023"),
+        ({"scope": "Mars"}, "valid: Bao'an (Shenzhen); Beijing; China;"),
+        ({"kind": "goal"}, "valid: target, statistic"),
+    ],
+)
+def test_filter_errors_list_valid_values(rows: list[TargetRow], kw: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=r"valid|years in the table") as err:
+        filter_rows(rows, **kw)  # type: ignore[arg-type]
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_formats_round_trip(rows: list[TargetRow]) -> None:
+    assert parse_rows(format_rows(rows, "csv"), "csv") == rows
+    assert parse_rows(format_rows(rows, "json"), "json") == rows
+    table = format_rows(filter_rows(rows, scope="Shenzhen", year=2026), "table")
+    assert table.startswith("| scope | kind | year |") and "3000家" in table
+    with pytest.raises(ConfigError, match="valid: table, csv, json"):
+        format_rows(rows, "xml")
+
+
+def test_save_and_load(tmp_path: Path, rows: list[TargetRow]) -> None:
+    name = save_targets(rows, tmp_path)
+    assert name == "targets.json" and json.loads((tmp_path / name).read_text("utf-8"))["rows"]
+    assert load_targets(tmp_path) == rows
+    with pytest.raises(IndexNotFoundError, match="--rebuild"):
+        load_targets(tmp_path / "missing")
+    (tmp_path / name).write_text('{"format": "policy-qa-targets", "version": 1, "rows": [{"x": 1}]}', "utf-8")
+    with pytest.raises(IndexMismatchError, match="--rebuild"):
+        load_targets(tmp_path)
+
+
+# --- the chain's shortcut -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", ["What are Shenzhen's targets for 2027?", "深圳2027年的目標有哪些？"])
+def test_answer_from_table_2027(rows: list[TargetRow], question: str) -> None:
+    got = answer_from_table(question, rows)
+    assert got is not None
+    assert {r.value_text for r in got} == {"10家", "20家", "50個", "1000億元", "1200家", "1000家", "80家"}
+    assert all(r.kind == "target" and r.year == 2027 and r.scope == "Shenzhen" for r in got)
+    assert len({(r.group, r.value) for r in got}) == len(got)  # one row (one citation) per target
+
+
+def test_answer_from_table_narrows_and_declines(rows: list[TargetRow]) -> None:
+    got = answer_from_table("深圳人工智能终端产品产量目标是多少？", rows)
+    assert got is not None and [r.value for r in got] == [1.5e8]
+    assert answer_from_table("What is Shenzhen's AI industry size?", rows) is None  # not a target question
+    assert answer_from_table("What are the targets?", rows) is None  # no year, no scope
+    assert answer_from_table("What are Shenzhen's targets for 2030?", rows) is None
+
+
+# --- the hand-made gold file ---------------------------------------------------------------------
+
+
+def test_gold_score_meets_targets(rows: list[TargetRow]) -> None:
+    result = score(rows, GOLD)
+    assert result["gold"] == 32
+    assert result["recall"] >= 0.90, result["missed"]
+    assert result["precision"] >= 0.90, result["spurious"]
+    assert result["verbatim_ok"]
+
+
+@pytest.mark.parametrize(("sentence", "value_text", "kind"), [
+    ("对租用智能算力的企业,按不超过合同金额的50%,给予最高200万元支持。", "50%", "rate"),
+    ("对租用智能算力的企业,按不超过合同金额的50%,给予最高200万元支持。", "200万元", "cap"),
+    ("承担平台建设的主体可获得一次性补助,补助金额为建设投资额的10%,上限1000万元。", "1000万元", "cap"),
+    ("建立算力券平台,每年总额不超过1000万元的算力券,用于落户企业。", "1000万元", "budget"),
+])
+def test_subsidy_caps_rates_and_budgets_are_their_own_kinds(sentence: str, value_text: str, kind: str) -> None:
+    from rag.ingest.cleaning import clean
+    from rag.targets.table import extract_targets
+    from rag.types import DocMeta, Document
+
+    cl = clean(sentence)
+    doc = Document(meta=DocMeta(doc_id="d", title="某市若干措施", published="2025-01-01", script="zh-Hans"),
+                   path="d.txt", raw=sentence, text=cl.text, offsets=cl.offsets, headings=cl.headings)
+    rows = [r for r in extract_targets([doc]) if r.value_text == value_text]
+    assert rows and rows[0].kind == kind

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.text.figures import extract
+
+
+def values(text: str) -> list[tuple[float, str]]:
+    return [(f.value, f.kind) for f in extract(text)]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("超3,000家", "超3000家"),
+        ("8000億元", "8000亿元"),
+        ("800 billion yuan", "8000亿元"),
+        ("150 million units", "1.5億台"),
+        ("1 trillion yuan", "1萬億元"),
+        ("20 percent", "20%"),
+        ("35,000", "3.5萬家"),
+    ],
+)
+def test_equal_figures_in_any_notation(a: str, b: str) -> None:
+    assert values(a) == values(b)
+
+
+def test_years_citation_markers_and_implied_magnitudes() -> None:
+    figs = extract("到2026年[1]，估值過百億企業10家以上")
+    assert [(f.value, f.kind) for f in figs] == [(2026.0, "year"), (1e10, "number"), (10.0, "number")]
+
+
+def test_no_figures_in_plain_text() -> None:
+    assert extract("深圳加速打造人工智能先锋城市") == []
