@@ -79,10 +79,12 @@ run: index
 
 test: setup $(VENV)/.stamp-browser
 	$(VENV)/bin/ruff check rag ui tests bench
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 lint: setup
-	$(VENV)/bin/ruff check rag tests
+	$(VENV)/bin/ruff check rag ui tests bench
+	$(VENV)/bin/mypy
 
 clean-index:
 	rm -rf index

@@ -42,8 +42,8 @@ def readable_english(text: str) -> bool:
 
 def naive_answer(index, generator, question: str):  # type: ignore[no-untyped-def]
     """Top-5 dense passages, one prompt, the model's reply as the answer."""
+    from rag.answer.messages import ABSTAIN_TEXT
     from rag.answer.verify import verify
-    from rag.chains import ABSTAIN_TEXT
     from rag.retrieval.embeddings import embed_query_staged
     from rag.text.textnorm import detect_language, normalize
     from rag.types import Answer, Citation, Verification

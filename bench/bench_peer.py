@@ -83,7 +83,7 @@ def main() -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     from langchain_community.vectorstores import FAISS
 
-    from rag.chains import condense
+    from rag.answer.conversation import condense
     from rag.eval.evaluate import evaluate_retrieval, load_questions
     from rag.index import HybridIndex, build_index
     from rag.retrieval.embeddings import E5Embedder

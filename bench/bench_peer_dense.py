@@ -85,7 +85,7 @@ def main() -> int:
         raise SystemExit(f"bench_peer_dense: the peer failed:\n{proc.stderr[-2000:]}")
     peer = json.loads(proc.stdout.strip().splitlines()[-1])
 
-    from rag.chains import condense
+    from rag.answer.conversation import condense
     from rag.eval.evaluate import evaluate_retrieval, load_questions
     from rag.index import HybridIndex, build_index
     from rag.retrieval.embeddings import E5Embedder

@@ -48,7 +48,7 @@ def main() -> int:
     from rag.runtime import set_threads
 
     set_threads(2)
-    from rag.chains import condense
+    from rag.answer.conversation import condense
     from rag.eval.evaluate import evaluate_retrieval, load_questions
     from rag.index import HybridIndex, build_index
     from rag.retrieval.embeddings import E5Embedder

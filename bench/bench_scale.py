@@ -80,7 +80,7 @@ def save_bytes(index, vectors) -> int:  # type: ignore[no-untyped-def]
 def hit_at_5(index, questions) -> dict:  # type: ignore[no-untyped-def]
     """hit@5 over answerable questions: strict (a gold chunk of a gold document, as rag eval scores)
     and any passage containing a gold answer (a synthetic passage may repeat the gold sentence)."""
-    from rag.chains import condense
+    from rag.answer.conversation import condense
     from rag.eval.evaluate import contains_gold, is_hit
 
     strict = lenient = n = 0
@@ -196,7 +196,7 @@ def main() -> int:
     set_threads(2)
     import numpy as np
 
-    from rag.chains import condense
+    from rag.answer.conversation import condense
     from rag.eval.evaluate import load_questions
     from rag.index import HybridIndex, build_index
     from rag.retrieval.bm25 import tokenize

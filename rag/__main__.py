@@ -185,8 +185,8 @@ def cmd_eval(args: argparse.Namespace, settings) -> int:  # type: ignore[no-unty
         index = open_index(settings)
         first = next((ln for ln in args.targets.read_text(encoding="utf-8").splitlines() if ln.strip()), "{}")
         # a plan-level gold (eval/targets.jsonl) or a found-with-kind gold (eval/heldout/targets.jsonl)
-        result = (score if "plan" in json.loads(first) else score_found)(index.targets, args.targets)
-        print(json.dumps(result, ensure_ascii=False, indent=1))
+        scored = (score if "plan" in json.loads(first) else score_found)(index.targets, args.targets)
+        print(json.dumps(scored, ensure_ascii=False, indent=1))
         return 0
     questions = [q for path in (args.questions or [Path("eval/questions.jsonl")]) for q in load_questions(path)]
     if args.limit is not None:
@@ -279,7 +279,7 @@ COMMANDS = {
 def exit_with(code: int) -> None:
     """Exit; while a given-up generation still runs inside llama.cpp, without tearing the model
     down under it (that crashes the process after the answer was printed)."""
-    from rag.chains import generation_running
+    from rag.answer.deadline import generation_running
 
     sys.stdout.flush()
     sys.stderr.flush()

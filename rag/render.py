@@ -7,7 +7,7 @@ import json
 from rag.types import Answer
 
 RELATED = {"en": "Related reading", "zh-Hans": "相关段落", "zh-Hant": "相關段落"}
-SOURCES = {"en": "Sources", "zh-Hans": "来源", "zh-Hant": "來源"}
+SOURCES = {"en": "Sources", "zh-Hans": "来源", "zh-Hant": "來源"}  # the UI's cards take this heading too
 
 
 def answer_text(a: Answer) -> str:

@@ -138,6 +138,11 @@ class Answer:
     notice: str = ""
     support: float = 0.0  # how well the best evidence sentence covers the question (0..1)
 
+    def __radd__(self, streamed: str) -> Answer:
+        """The chain streams text pieces followed by their Answer; added up (as LCEL's ``invoke``
+        adds a stream up), they make the Answer: the pieces were a preview of its text."""
+        return self
+
 
 @dataclass(frozen=True)
 class GenerationRequest:

@@ -186,6 +186,25 @@ def test_the_whole_chain_is_one_lcel_runnable(fake_index: HybridIndex) -> None:
     assert "3000" in a.text and a.citations and len(fake.received) == 1
 
 
+@pytest.mark.parametrize("question", [Q_2026, "What are Shenzhen's targets for 2027?", "深圳2024年本地生產總值（GDP）是多少？"])
+def test_invoke_ask_and_stream_take_the_same_path_to_the_same_answer(fake_index: HybridIndex, question: str) -> None:
+    from dataclasses import replace
+
+    from rag.chains import Turn
+    from rag.types import Answer
+
+    reply = "到2026年深圳人工智能企業數量超3000家[1]。"
+    same = lambda a: replace(a, timings={})  # noqa: E731
+    invoked = chain_with(fake_index, reply)[0].as_runnable().invoke(Turn(question=question))
+    asked = chain_with(fake_index, reply)[0].ask(question)
+    items = list(chain_with(fake_index, reply)[0].stream(question))
+    assert isinstance(invoked, Answer) and same(invoked) == same(asked) == same(items[-1])
+    assert all(isinstance(p, str) for p in items[:-1]) and isinstance(items[-1], Answer)
+    if question == Q_2026:  # the model's pieces, then its checked answer
+        assert len(items) > 2 and "".join(items[:-1]).strip() == reply and asked.generator == "fake"
+    assert "total_ms" in asked.timings and "total_ms" in invoked.timings
+
+
 class _Hung:
     name = "hung"
 
@@ -237,7 +256,7 @@ def test_a_count_question_answered_with_a_sum_of_money_falls_back(fake_index: Hy
 
 
 def test_a_figure_qualified_per_unit_in_the_source_is_not_given_as_the_total() -> None:
-    from rag.chains import misreads_figure
+    from rag.answer.checks import misreads_figure
     from rag.types import Citation
 
     quote = "深圳国家级高新技术企业突破2.5万家,平均每平方公里拥有12家国家级高新技术企业,密度位居全国第一;"

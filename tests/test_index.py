@@ -124,3 +124,16 @@ def test_index_from_other_cleaning_code_is_refused(corpus_copy: Path, tmp_path: 
     (live / "manifest.json").write_text(json.dumps(man))
     with pytest.raises(IndexMismatchError, match="cleaning/chunking code"):
         HybridIndex.load(tmp_path / "ix", FakeEmbedder())
+
+
+def test_pipeline_version_covers_every_file_of_the_pipeline() -> None:
+    from rag.retrieval.manifest import RAG_DIR, pipeline_files
+
+    names = [p.relative_to(RAG_DIR).as_posix() for p in pipeline_files()]
+    assert names == sorted(names)
+    for folder in ("ingest", "text", "targets"):
+        expected = {p.relative_to(RAG_DIR).as_posix() for p in (RAG_DIR / folder).rglob("*.py")
+                    if "__pycache__" not in p.parts}
+        assert expected <= set(names), folder
+    assert {"text/data/stopwords.tsv", "text/data/glossary.tsv", "retrieval/bm25.py"} <= set(names)
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)

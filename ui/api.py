@@ -8,8 +8,10 @@ carries ``citations`` (the same objects as ``/v1/ask``) and ``policyqa`` (the wh
 
 With a login set (always, off localhost) every call needs it: HTTP Basic, or
 ``Authorization: Bearer USER:PASSWORD`` (the form an OpenAI client sends as its api_key).
-Wrong credentials are throttled per client address like the UI's login form.
+Wrong credentials are throttled per client address like the UI's login form. How request fields
+are checked and answers put into JSON is ``ui.api_schema``.
 """
+
 
 from __future__ import annotations
 
@@ -30,9 +32,17 @@ from starlette.concurrency import run_in_threadpool
 
 from rag.answer.guard import clean_question
 from rag.errors import PolicyQAError
-from rag.render import answer_dict
-from rag.types import LANGS, Answer
-from ui.render_html import citation_link
+from rag.types import Answer
+from ui.api_schema import (
+    BadRequest,
+    answer_payload,
+    chat_turns,
+    error_response,
+    parse_history,
+    parse_language,
+    read_body,
+    reply_text,
+)
 from ui.service import MAX_HISTORY, ChatService, friendly_error
 from ui.throttle import LoginThrottle
 
@@ -41,67 +51,6 @@ MODEL = "policy-qa"
 ASK_FIELDS = ("question", "history", "language", "generator")
 TARGET_FILTERS = ("scope", "year", "kind")
 PIECE = 24  # characters per streamed delta
-
-
-class BadRequest(Exception):
-    """A request the API refuses, with a one-line message and an HTTP status."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _error(message: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "code": status}}, status_code=status, headers=headers)
-
-
-async def _body(request: Request) -> dict:
-    try:
-        body = json.loads(await request.body() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("request body is not valid JSON; send an object like {\"question\": \"...\"}") from None
-    if not isinstance(body, dict):
-        raise BadRequest("request body must be a JSON object like {\"question\": \"...\"}")
-    return body
-
-
-def _history(value: object) -> list[dict[str, str]]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(
-            isinstance(m, dict) and m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)
-            for m in value):
-        raise BadRequest("history must be a list of {\"role\": \"user\" or \"assistant\", \"content\": text}")
-    return [{"role": m["role"], "content": m["content"]} for m in value][-MAX_HISTORY:]
-
-
-def _language(value: object) -> str | None:
-    if value in (None, "", "auto"):
-        return None
-    if value not in LANGS:
-        raise BadRequest(f"language must be one of auto, {', '.join(LANGS)}; got {value!r}")
-    return str(value)
-
-
-def answer_payload(answer: Answer, base: str) -> dict:
-    """The CLI's ``--json`` answer, each citation with the absolute link to its span."""
-    out = answer_dict(answer)
-    for c in out["citations"]:
-        c["link"] = base + citation_link(c["doc_id"], c["start"], c["end"])
-    return out
-
-
-def reply_text(payload: dict) -> str:
-    """The answer with its sources below it, for clients that show only the message text."""
-    lines = [payload["answer"]]
-    if payload.get("notice"):
-        lines += ["", f"Note: {payload['notice']}"]
-    if payload["citations"]:
-        lines += ["", "Sources:"]
-        for c in payload["citations"]:
-            meta = ", ".join(x for x in (c["publisher"], c["published"]) if x)
-            lines.append(f"[{c['n']}] {c['title']}{f' ({meta})' if meta else ''}: 「{c['text']}」 {c['link']}")
-    return "\n".join(lines)
 
 
 class Api:
@@ -143,7 +92,7 @@ class Api:
             raise BadRequest(f"unknown field(s) {', '.join(unknown)}; valid: {', '.join(ASK_FIELDS)}")
         if "question" not in body:
             raise BadRequest("field 'question' is required (text)")
-        answer = self._answer(body["question"], _history(body.get("history")), _language(body.get("language")),
+        answer = self._answer(body["question"], parse_history(body.get("history")), parse_language(body.get("language")),
                               self._generator(body.get("generator")))
         return answer_payload(answer, base)
 
@@ -199,26 +148,11 @@ class Api:
         if model not in valid:
             raise BadRequest(f"unknown model {model!r}; valid: {', '.join(valid)}")
         generator = model.split(":", 1)[1] if ":" in model else self.service.default_generator
-        messages = body.get("messages")
-        if not isinstance(messages, list) or not messages:
-            raise BadRequest("field 'messages' is required: a non-empty list of {\"role\", \"content\"}")
-        turns = []
-        for m in messages:
-            content = m.get("content") if isinstance(m, dict) else None
-            if isinstance(content, list):  # content parts: keep the text ones
-                content = "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
-            if not isinstance(m, dict) or m.get("role") not in ("system", "developer", "user", "assistant") or \
-                    not isinstance(content, str):
-                raise BadRequest("each message must be {\"role\": \"user\", \"assistant\" or \"system\", "
-                                 "\"content\": text}")
-            if m["role"] in ("user", "assistant"):
-                turns.append({"role": m["role"], "content": content})
-        if not turns or turns[-1]["role"] != "user":
-            raise BadRequest("the last message must be the user's question (role \"user\")")
+        turns = chat_turns(body.get("messages"))
         stream = body.get("stream", False)
         if not isinstance(stream, bool):
             raise BadRequest(f"stream must be true or false, got {stream!r}")
-        return turns[-1]["content"], turns[:-1][-MAX_HISTORY:], _language(body.get("language")), generator, stream
+        return turns[-1]["content"], turns[:-1][-MAX_HISTORY:], parse_language(body.get("language")), generator, stream
 
     def completion(self, body: dict, base: str) -> dict | Iterator[str]:
         question, history, language, generator, stream = self.chat_request(body)
@@ -274,7 +208,7 @@ def add_routes(app: FastAPI, api: Api) -> None:
                 client = request.client.host if request.client else "unknown"
                 headers = ({"WWW-Authenticate": 'Basic realm="policy-qa"'} if exc.status == 401 else
                            {"Retry-After": str(math.ceil(api.throttle.wait_s(client)))} if exc.status == 429 else None)
-                return _error(str(exc), exc.status, headers)
+                return error_response(str(exc), exc.status, headers)
             if isinstance(result, dict):
                 return JSONResponse(result)
             return StreamingResponse(result, media_type="text/event-stream")  # type: ignore[arg-type]
@@ -282,10 +216,10 @@ def add_routes(app: FastAPI, api: Api) -> None:
         router.add_api_route(path, handler, methods=[method])
 
     async def ask(r: Request) -> object:
-        return await run_in_threadpool(api.ask, await _body(r), base(r))
+        return await run_in_threadpool(api.ask, await read_body(r), base(r))
 
     async def completions(r: Request) -> object:
-        return await run_in_threadpool(api.completion, await _body(r), base(r))
+        return await run_in_threadpool(api.completion, await read_body(r), base(r))
 
     async def targets(r: Request) -> object:
         return api.targets(dict(r.query_params))

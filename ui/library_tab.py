@@ -93,7 +93,8 @@ class LibraryPanel:
                                         elem_id="pq-remove-select")
                 remove = gr.Button("Remove", elem_id="pq-remove")
             status = gr.HTML(R.upload_status_html([]), elem_id="pq-upload-status")
-        lib = dict(concurrency_limit=1, concurrency_id="library", show_progress="full")
-        add.click(self.add, [files, title, publisher, date], [status, files], **lib)
-        remove.click(self.remove, [remove_dd], [status], **lib)
+        add.click(self.add, [files, title, publisher, date], [status, files],
+                  concurrency_limit=1, concurrency_id="library", show_progress="full")
+        remove.click(self.remove, [remove_dd], [status], concurrency_limit=1, concurrency_id="library",
+                     show_progress="full")
         return {"remove_dd": remove_dd, "status": status}

@@ -13,13 +13,13 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from urllib.parse import urlencode
 
+from rag.render import SOURCES  # the same heading as the terminal's
 from rag.types import Answer, Citation, Document
 
 MARKER = re.compile(r"\[(\d{1,2})\]")
 NOT_IN_CORPUS = {"en": "Not in the corpus", "zh-Hans": "不在资料库中", "zh-Hant": "不在資料庫中"}
 RELATED = {"en": "Related passages (not an answer)", "zh-Hans": "相关段落（并非答案）",
            "zh-Hant": "相關段落（並非答案）"}
-SOURCES = {"en": "Sources", "zh-Hans": "来源", "zh-Hant": "來源"}
 PASSAGE_CONTEXT = 400  # characters shown around a related passage's span, at most
 
 

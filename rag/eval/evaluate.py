@@ -90,7 +90,7 @@ def evaluate_retrieval(
 
     A follow-up is searched as the chain searches it: joined to the previous question.
     """
-    from rag.chains import condense
+    from rag.answer.conversation import condense
 
     report = RetrievalReport()
     ranks: dict[str, list[int | None]] = {}

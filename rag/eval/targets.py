@@ -128,7 +128,9 @@ def score_found(pred_rows: list[TargetRow], gold_path: Path) -> dict[str, Any]:
     docs = {g["doc_id"] for g in gold}
     rows = [r for r in pred_rows if r.doc_id in docs]
     free = list(range(len(rows)))
-    found, kind_wrong, missed = 0, [], []
+    found = 0
+    kind_wrong: list[dict] = []
+    missed: list[dict] = []
     for g in gold:
         same = [i for i in free if rows[i].doc_id == g["doc_id"] and _squash(rows[i].value_text) == _squash(g["value_text"])
                 and _squash(g["value_text"]) in _squash(rows[i].quote)]

@@ -4,6 +4,10 @@ Cleaning only *selects* characters of the original text (it never rewrites them)
 a line break may stand in as the space between two Latin words. So for every cleaned character
 ``text[i]`` the original character is ``raw[offsets[i]]``, and any cleaned span maps to an exact
 span of the file as it is.
+
+Enters: a document's raw text. Leaves: ``Cleaned`` (text, offsets into the raw text, headings).
+What each line is (text, caption, byline, dropped) is decided in ``rag.ingest.lines``; here the
+kept lines become headings and paragraphs, captions move out of the sentences they interrupt.
 """
 
 from __future__ import annotations
@@ -11,28 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-TERMINAL = set("。！？!?；;…：:")
+from rag.ingest.lines import SPACE, TERMINAL, Line, classify_lines, split_lines
+
 _CLOSERS = set("」』”\"）)】’")
-_SPACE = " \t\u3000\u00a0\r"
 _CJKISH = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef“”‘’《》「」『』【】〈〉…·•]")
 
-_IMAGE = re.compile(r"(^!\[.*\]\(.*\)$)|(\.(jpe?g|png|gif|webp)\)?$)", re.IGNORECASE)
-_NAV = re.compile(r"(->|»|>>)|^(您現在的位置|您现在的位置|当前位置|當前位置)")
-_WIDGET = re.compile(r"^(分享到|【?字號|【?字号|打印|關閉|关闭|收藏|返回頂部|返回顶部|-+|—+|\*+)[:：]?$")
-_COUNTER = re.compile(r"^[(（]\d+[)）]$")
-_DATELINE = re.compile(r"^(時間|时间|發布時間|发布时间)?[:：]?\s*\d{4}-\d{1,2}-\d{1,2}(\s+\d{1,2}:\d{2})?(\s*\|.*)?$")
-_EDITOR = re.compile(r"^[【\[](編輯|编辑|責任編輯|责任编辑)[:：].*[】\]]$")
-_BYLINE = re.compile(r"^(□|■|◎)\s*\S")
-_SOURCE_LINE = re.compile(r"^(資料來源|资料来源|來源|来源)[:：]\S{1,12}$")
-_CREDIT_LINE = re.compile(r"^((新華社|新华社|本報|本报)?(記者|记者)\s*\S+(\s+\S+)?\s*(攝|摄)|新華社|新华社|網絡圖片|网络图片)$")
-_CAPTION_END = re.compile(r"(資料圖|资料图|檔案圖|档案图|網絡圖片|网络图片|新華社|新华社)[。.]?$")
-_PHOTO_LINE = re.compile(r"(資料圖|资料图|檔案圖|档案图|網絡圖片|网络图片)[。.]?$")
-_TRAILING_CREDIT = re.compile(r"(?<=[。！？」])[\s\u3000]*(新華社|新华社|中新社)$")
-_CAPTION_START = "◀▶▲▼►◄"
-_CAPTION_CREDIT = re.compile(
-    r"[\s\u3000]*((新華社|新华社|央視新聞|央视新闻|深圳市政府|中新社)?(資料圖|资料图|檔案圖|档案图)|網絡圖片|网络图片|新華社|新华社)[。.]?"
-)
-_TRAILER = {"視頻", "视频", "更多", "更 多", "相關新聞", "相关新闻", "相關閱讀", "相关阅读", "推薦閱讀", "推荐阅读"}
 _MD_HEADING = re.compile(r"^(#{1,6})\s+")
 _ENUM_HEADING = re.compile(r"^[一二三四五六七八九十]+、")
 _HEADLINE_GAP = re.compile(r"[\u4e00-\u9fff][ \u3000]+[\u4e00-\u9fff]")
@@ -41,35 +28,11 @@ _HEADING_BAD = set("，,。、；;：:！!？?")
 
 @dataclass(frozen=True)
 class Cleaned:
+    """A document's cleaned text, the raw offset of each of its characters, and its headings."""
+
     text: str
     offsets: tuple[int, ...]
     headings: tuple[tuple[int, str], ...]
-
-
-@dataclass
-class _Line:
-    start: int  # raw offset of the first kept character (after stripping)
-    end: int
-    kind: str = "text"  # text | heading | caption | byline | drop | blank
-    block: int = 0  # captions: lines of one caption share a block number
-
-    def content(self, raw: str) -> str:
-        return raw[self.start : self.end]
-
-
-def _split_lines(raw: str) -> list[_Line]:
-    lines: list[_Line] = []
-    pos = 0
-    for piece in raw.splitlines(keepends=True):
-        body = piece.rstrip("\r\n")
-        s, e = pos, pos + len(body)
-        while s < e and raw[s] in _SPACE:
-            s += 1
-        while e > s and raw[e - 1] in _SPACE:
-            e -= 1
-        lines.append(_Line(s, e, "text" if e > s else "blank"))
-        pos += len(piece)
-    return lines
 
 
 def _ends_sentence(raw: str, end: int) -> bool:
@@ -100,93 +63,8 @@ def _balanced(text: str) -> bool:
     return all(text.count(a) == text.count(b) for a, b in ("「」", "『』", "“”", "《》", "（）", "()"))
 
 
-def _trim_caption(raw: str, ln: _Line) -> None:
-    """Drop the arrow that marks a caption and the photo credit that ends it."""
-    while ln.start < ln.end and (raw[ln.start] in _CAPTION_START or raw[ln.start] in _SPACE):
-        ln.start += 1
-    m = _CAPTION_CREDIT.search(raw, ln.start, ln.end)
-    if m and m.end() == ln.end:
-        ln.end = m.start()
-    while ln.end > ln.start and raw[ln.end - 1] in _SPACE:
-        ln.end -= 1
-    if ln.end <= ln.start:
-        ln.kind = "drop"
-
-
-def _classify(raw: str, lines: list[_Line]) -> None:
-    """Mark each line text, caption (kept, out of the sentence flow) or drop."""
-    n = len(lines)
-    in_caption = False
-    prev_image = False
-    block = 0
-    for i, ln in enumerate(lines):
-        if ln.kind == "blank":
-            continue
-        t = ln.content(raw)
-        if t in _TRAILER and i > n * 0.5:
-            for rest in lines[i:]:
-                rest.kind = "drop" if rest.kind != "blank" else "blank"
-            return
-        if in_caption or t[0] in _CAPTION_START:
-            if not in_caption:
-                block += 1
-            nxt_blank = i + 1 < n and lines[i + 1].kind == "blank"
-            in_caption = not (_CAPTION_END.search(t) or (t[-1] in TERMINAL and nxt_blank))
-            ln.kind, ln.block = "caption", block
-            _trim_caption(raw, ln)
-            continue
-        if _IMAGE.search(t):
-            ln.kind, prev_image = "drop", True
-            continue
-        if prev_image and len(t) <= 20 and t[-1] not in TERMINAL:
-            block += 1
-            ln.kind, ln.block = ("drop" if _CREDIT_LINE.match(t) else "caption"), block
-            continue
-        prev_image = False
-        if _PHOTO_LINE.search(t) and len(t) <= 120:
-            block += 1
-            ln.kind, ln.block = "caption", block
-            _trim_caption(raw, ln)
-            continue
-        if (
-            (_NAV.search(t) and len(t) <= 40)
-            or _WIDGET.match(t)
-            or _COUNTER.match(t)
-            or _DATELINE.match(t)
-            or _EDITOR.match(t)
-            or _SOURCE_LINE.match(t)
-        ):
-            ln.kind = "drop"
-            continue
-        if _BYLINE.match(t):  # "□ 本报记者 罗勉": the author, a paragraph of its own
-            block += 1
-            ln.kind, ln.block = "byline", block
-            ln.start += 1
-            while ln.start < ln.end and raw[ln.start] in _SPACE:
-                ln.start += 1
-            continue
-        m = _TRAILING_CREDIT.search(t)
-        if m:  # "...再進一步。 新華社": keep the sentence, drop the agency credit
-            ln.end = ln.start + m.start()
-            continue
-        if _CREDIT_LINE.match(t):
-            ln.kind = "drop"
-            if "攝" in t or "摄" in t:  # the photo's caption is the paragraph just before
-                j = i - 1
-                while j >= 0 and lines[j].kind == "blank":
-                    j -= 1
-                k = j
-                while k >= 0 and lines[k].kind != "blank":
-                    k -= 1
-                if j >= 0 and sum(x.end - x.start for x in lines[k + 1 : j + 1]) <= 300:
-                    block += 1
-                    for x in lines[k + 1 : j + 1]:
-                        x.kind, x.block = "caption", block
-            continue
-
-
-def _mark_headings(raw: str, lines: list[_Line]) -> None:
-    prev_text: _Line | None = None  # previous kept line
+def _mark_headings(raw: str, lines: list[Line]) -> None:
+    prev_text: Line | None = None  # previous kept line
     kept = [ln for ln in lines if ln.kind in ("text", "heading")]
     lengths = sorted(ln.end - ln.start for ln in kept)
     # In a print/OCR layout most lines have the column's width: a line nearly that long is a
@@ -217,7 +95,7 @@ class _Unit:
     block: int = 0
 
 
-def _units(raw: str, lines: list[_Line]) -> list[_Unit]:
+def _units(raw: str, lines: list[Line]) -> list[_Unit]:
     """Group lines into paragraphs, headings and captions.
 
     A caption that interrupts a sentence (the special report puts one between 高楼大 and 厦)
@@ -299,8 +177,8 @@ def clean(raw: str) -> Cleaned:
     ruby = bytearray(len(raw))
     for a, b in ruby_spans(raw):
         ruby[a:b] = b"\x01" * (b - a)
-    lines = _split_lines(raw)
-    _classify(raw, lines)
+    lines = split_lines(raw)
+    classify_lines(raw, lines)
     _mark_headings(raw, lines)
     out: list[str] = []
     offs: list[int] = []
@@ -311,11 +189,11 @@ def clean(raw: str) -> Cleaned:
             if ruby[p]:
                 continue
             c = raw[p]
-            if c in _SPACE:
+            if c in SPACE:
                 # keep a space only between two Latin/digit characters
                 before = out[-1] if out else ""
                 q = p
-                while q < e and raw[q] in _SPACE:
+                while q < e and raw[q] in SPACE:
                     q += 1
                 after = raw[q] if q < e else ""
                 if not before or not after or _is_cjkish(before) or _is_cjkish(after) or before == " ":

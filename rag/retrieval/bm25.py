@@ -18,16 +18,15 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from rag.text import stopwords
 from rag.text.textnorm import normalize
 
 _TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff%]", re.UNICODE)
-STOPWORDS = frozenset(
-    ["的", "了", "和", "与", "及", "等", "是", "在", "为", "对", "将", "把", "被", "也", "都", "而", "并", "或", "其", "这", "那", "之", "于", "以", "由", "从", "到", "向", "就", "还", "又", "已", "吗", "呢", "吧", "啊", "什么", "哪些", "哪个", "多少", "几", "如何", "怎么", "怎样", "是否", "有没有", "请问", "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be", "by", "with", "as", "at", "from", "that", "this", "what", "which", "how", "many", "much", "does", "do", "did", "who", "when", "where", "why", "it", "its", "their", "there"]
-)
 
 
 @lru_cache(maxsize=1)
-def _jieba():  # type: ignore[no-untyped-def]
+def load_jieba():  # type: ignore[no-untyped-def]
+    """The jieba module, initialised once and quiet (its dictionary loads on first use)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -38,8 +37,8 @@ def _jieba():  # type: ignore[no-untyped-def]
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens of the normalised text, lower-cased, without stopwords and punctuation."""
     norm = normalize(text).lower()
-    toks = _jieba().lcut_for_search(norm)
-    return [t for t in (t.strip() for t in toks) if t and _TOKEN_OK.search(t) and t not in STOPWORDS]
+    toks = load_jieba().lcut_for_search(norm)
+    return [t for t in (t.strip() for t in toks) if t and _TOKEN_OK.search(t) and t not in stopwords.SEARCH]
 
 
 class BM25:

@@ -165,6 +165,7 @@ class FaissStore:
             raise ValueError(f"hnsw_min and ef_* must be at least 1 and m at least 2, got hnsw_min={hnsw_min}, "
                              f"m={m}, ef_construction={ef_construction}, ef_search={ef_search}")
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        index: faiss.Index
         if len(vectors) >= hnsw_min:
             index = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = ef_construction
@@ -195,7 +196,8 @@ class FaissStore:
             import faiss
 
             # the beam must be at least k wide, or HNSW returns fewer than k results
-            params = faiss.SearchParametersHNSW(efSearch=max(int(self.index.hnsw.efSearch), k))
+            params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]  # not in faiss's stubs
+                efSearch=max(int(self.index.hnsw.efSearch), k))
             return self.index.search(q, k, params=params)
         return self.index.search(q, k)
 

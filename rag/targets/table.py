@@ -4,7 +4,10 @@ Investors check numbers, and the same quantity is often given differently by dif
 (1,920 AI companies in the 2023 white paper, 2,600+ in Yicai, over 2,800 at the end of 2024, more
 than 3,000 targeted for 2026). The table keeps every statement with its source and quote, gives
 rows about one quantity the same ``group`` and flags disagreements instead of picking one. It is
-built by rules (``rag.targets.parse``) at index time and saved beside the index as JSON.
+built by rules (``rag.targets.parse`` and its modules) at index time and saved beside the index as JSON.
+
+Enters: the corpus's documents. Leaves: rows (``rag.targets.rows``), saved and loaded as JSON, compared
+for conflicts, written as a Markdown table, CSV or JSON; ``rag.targets.select`` picks rows for a filter.
 """
 
 from __future__ import annotations
@@ -13,70 +16,22 @@ import csv
 import io
 import json
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from rag.errors import ConfigError, IndexMismatchError, IndexNotFoundError
-from rag.targets.parse import PLACE, DocReader, place_refs
-from rag.text.glossary import load_glossary, words
-from rag.text.textnorm import normalize, to_simplified
+from rag.targets.parse import DocReader
+from rag.targets.rows import KINDS as KINDS
+from rag.targets.rows import Conflict, TargetRow
+from rag.targets.select import answer_from_table as answer_from_table
+from rag.targets.select import filter_rows as filter_rows
+from rag.text.glossary import load_glossary
 from rag.types import Document
 
-KINDS = ("target", "statistic", "cap", "rate", "budget")
+# KINDS, TargetRow, filter_rows and answer_from_table are imported from here by the app and the UI
 FILE_NAME = "targets.json"
 _FORMAT = "policy-qa-targets"
 _VERSION = 1
-
-
-@dataclass(frozen=True)
-class TargetRow:
-    """One figure as one source states it, with the sentence that says so.
-
-    ``value`` is canonical (8000億元 -> 8e11, 20% -> 20.0, unit "%"), ``unit`` the base unit (元, 家,
-    台, %...), ``value_text`` the figure exactly as written in ``quote`` (qualifiers such as 超 or 以上
-    go to ``qualifier``). ``year`` is the target year or the as-of year; ``year_from`` says where it
-    came from (sentence, paragraph, context, title or document date). ``start``/``end`` are offsets
-    into the original file's text (``raw[start:end]`` is the passage with the file's own line breaks);
-    ``quote`` is the sentence in its original script as the cleaned text has it (cleaning only drops
-    characters), like ``Citation.quote``.
-    """
-
-    doc_id: str
-    start: int
-    end: int
-    quote: str
-    metric: str
-    metric_en: str
-    value: float
-    value_text: str
-    unit: str
-    qualifier: str
-    kind: str
-    year: int
-    as_of: str
-    scope: str
-    plan: str
-    group: str
-    value_max: float | None = None
-    year_from: str = "sentence"
-    published: str = ""
-
-    def __post_init__(self) -> None:
-        if self.value_text not in self.quote:
-            raise ValueError(f"value_text {self.value_text!r} is not in its quote {self.quote!r}")
-        if self.kind not in KINDS:
-            raise ValueError(f"kind {self.kind!r} is not one of {', '.join(KINDS)}")
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """Sources that give different values for one quantity, scope, year and kind."""
-
-    group: str
-    scope: str
-    year: int
-    kind: str
-    rows: tuple[TargetRow, ...]
 
 
 def extract_targets(docs: list[Document]) -> list[TargetRow]:
@@ -175,48 +130,6 @@ ROW_FIELDS = tuple(f.name for f in fields(TargetRow))
 _INT_FIELDS = {"start", "end", "year"}
 
 
-def _scope_words(scope: str) -> set[str]:
-    """Bao'an (Shenzhen) -> {bao'an (shenzhen), bao'an, shenzhen}: a city filter includes its districts."""
-    low = scope.lower()
-    return {low, *(p.strip() for p in re.split(r"[()]", low) if p.strip())}
-
-
-def _scopes_named(text: str, present: list[str]) -> set[str]:
-    """Scopes of ``present`` that ``text`` names, in English (Shenzhen's) or Chinese (深圳, 寶安)."""
-    named = set(words(text))
-    places = {sc.lower() for _, sc in place_refs(normalize(text))}
-    return {s for s in present if _scope_words(s) & named or places & _scope_words(s)}
-
-
-def filter_rows(
-    rows: list[TargetRow], scope: str | None = None, year: int | str | None = None, kind: str | None = None
-) -> list[TargetRow]:
-    """Rows of one scope (a city includes its districts), year and/or kind.
-
-    A malformed or unknown value raises ConfigError naming the valid values, so that
-    ``--year 26`` or ``--scope Shenzen`` is a one-line error, not an empty table.
-    """
-    out = list(rows)
-    if kind is not None:
-        if kind not in KINDS:
-            raise ConfigError(f"unknown --kind {kind!r}; valid: {', '.join(KINDS)}")
-        out = [r for r in out if r.kind == kind]
-    if year is not None:
-        years = sorted({r.year for r in rows})
-        valid = ", ".join(map(str, years))
-        if not re.fullmatch(r"\d{4}", str(year).strip()):
-            raise ConfigError(f"invalid --year {year!r}: expected 4 digits; years in the table: {valid}")
-        if int(year) not in years:
-            raise ConfigError(f"no rows for --year {year}; years in the table: {valid}")
-        out = [r for r in out if r.year == int(year)]
-    if scope is not None:
-        present = sorted({r.scope for r in rows if r.scope})
-        named = _scopes_named(scope, present)
-        if not named:
-            raise ConfigError(f"unknown --scope {scope!r}; valid: {'; '.join(present)}")
-        out = [r for r in out if r.scope in named]
-    return out
-
 
 def _fmt_value(row: TargetRow) -> str:
     v = f"{row.value:,.0f}" if row.value.is_integer() else f"{row.value:,.4g}"
@@ -262,39 +175,3 @@ def parse_rows(text: str, fmt: str) -> list[TargetRow]:
         vals["value_max"] = float(d["value_max"]) if d["value_max"] else None
         out.append(TargetRow(**vals))  # type: ignore[arg-type]
     return out
-
-
-_INTENT_EN = re.compile(r"\b(?:targets?|goals?|aims?|aiming|objectives?|planned|plans? to)\b", re.IGNORECASE)
-_INTENT_ZH = re.compile(r"目标|指标|力争|计划")
-
-
-def answer_from_table(question: str, rows: list[TargetRow]) -> list[TargetRow] | None:
-    """The target rows a "what are X's targets for YEAR" question asks for, else None.
-
-    Needs a target word (target, goal, aim, 目标/目標...) and a year and/or a scope. Words of
-    the question that name a metric (AI companies -> 人工智能, 企业) narrow the rows when some
-    row has them all. One row per target: a target stated by several sources is cited once,
-    from the earliest source.
-    """
-    simple = to_simplified(question)
-    if not (_INTENT_EN.search(question) or _INTENT_ZH.search(simple)):
-        return None
-    m = re.search(r"(?<!\d)(20\d{2})(?!\d)", question)
-    year = int(m.group(1)) if m else None
-    targets = [r for r in rows if r.kind == "target"]
-    scopes = _scopes_named(question, sorted({r.scope for r in targets}))
-    if year is None and not scopes:
-        return None
-    hits = [r for r in targets if (year is None or r.year == year) and (not scopes or r.scope in scopes)]
-    glossary = load_glossary()
-    groups = [g for g in glossary.expand_groups(question) if not any(PLACE.search(t) or "目标" in t for t in g)]
-    for term in re.findall(r"[\u4e00-\u9fff]{2,}", normalize(simple)):
-        groups += [(t,) for t in re.findall(r"人工智能终端|人工智能|机器人|独角兽|瞪羚|企业|产业规模|产量", term)]
-    narrow = [r for r in hits if groups and all(any(t in to_simplified(r.metric) for t in g) for g in groups)]
-    hits = narrow or hits
-    seen: dict[tuple[str, float, int], TargetRow] = {}
-    for r in sorted(hits, key=lambda r: (r.published, r.doc_id, r.start)):
-        seen.setdefault((r.group, r.value, r.year), r)
-    keep = set(map(id, seen.values()))
-    out = [r for r in hits if id(r) in keep]
-    return out or None

@@ -2,7 +2,7 @@
 
 Every figure gets a canonical value so that 3,000 = 3000, 8000億元 = 8000亿元 =
 "800 billion yuan", and "150 million" = 1.5亿. Used to verify answers and to build the
-targets table.
+targets table. Units and magnitude words come from the lexicon (``data/units.tsv``).
 """
 
 from __future__ import annotations
@@ -10,19 +10,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.text.lexicon import alternation, magnitudes, numerals, unit_words
 from rag.text.textnorm import normalize
 
-_MAG_ZH = {"万亿": 1e12, "萬億": 1e12, "亿": 1e8, "億": 1e8, "万": 1e4, "萬": 1e4, "千": 1e3}
-_MAG_EN = {"trillion": 1e12, "billion": 1e9, "million": 1e6, "thousand": 1e3, "k": 1e3, "bn": 1e9, "m": 1e6}
-_IMPLIED = {"十": 10.0, "百": 100.0, "千": 1000.0}
-UNITS_ZH = "元|美元|港元|人民币|家|台|个|個|项|項|款|宗|名|户|戶|亩|畝|吨|噸|公里|平方公里|平方千米|倍|万辆|辆|輛|条|條|座|场|場|批|亿台"
+_MAG_ZH = magnitudes(chinese=True)
+_MAG_EN = magnitudes(chinese=False)
+UNITS_ZH = alternation(unit_words("figure"))
 _NUM = r"\d+(?:[.,]\d+)*"
-_ZH = re.compile(rf"(?P<num>{_NUM})\s*(?P<mag>万亿|亿|万|千)?\s*(?P<pct>%|％)?(?P<unit>{UNITS_ZH}|年)?")
-_ZH_IMPLIED = re.compile(r"(?<![\d.])(?P<num>[十百千])(?P<mag>万亿|亿|万)(?P<unit>元|家|台)?")
-_EN = re.compile(
-    rf"(?P<num>{_NUM})\s*(?P<mag>trillion|billion|million|thousand|bn\b|k\b)?\s*(?P<pct>%|percent|per cent)?",
-    re.IGNORECASE,
+_ZH = re.compile(rf"(?P<num>{_NUM})\s*(?P<mag>{alternation(_MAG_ZH)})?\s*(?P<pct>%|％)?(?P<unit>{UNITS_ZH})?")
+# 百亿元: a bare numeral before a magnitude of ten thousand or more
+_ZH_IMPLIED = re.compile(
+    rf"(?<![\d.])(?P<num>[{''.join(numerals())}])(?P<mag>{alternation(w for w, v in _MAG_ZH.items() if v >= 1e4)})"
+    rf"(?P<unit>{alternation(unit_words('implied'))})?"
 )
+# k and bn only as whole words (5k, 2bn), not the start of another word
+_EN_MAG = "|".join(re.escape(w) + (r"\b" if len(w) <= 2 else "") for w in sorted(_MAG_EN, key=len, reverse=True))
+_EN = re.compile(rf"(?P<num>{_NUM})\s*(?P<mag>{_EN_MAG})?\s*(?P<pct>%|percent|per cent)?", re.IGNORECASE)
 _MARKER = re.compile(r"\[\d{1,2}\]")
 _DATE = re.compile(r"(\d{1,2})月(\d{1,2})日(?:至(\d{1,2})日)?|(\d{1,2})月(?:底|末|份)?")
 
@@ -69,7 +72,7 @@ def extract(text: str) -> list[Figure]:
                 out.append(Figure(m.group(g), float(m.group(g)), "date", "", m.start(g), m.end(g)))
         taken.append((m.start(), m.end()))
     for m in _ZH_IMPLIED.finditer(norm):
-        value = _IMPLIED[m.group("num")] * _MAG_ZH[m.group("mag")]
+        value = numerals()[m.group("num")] * _MAG_ZH[m.group("mag")]
         out.append(Figure(m.group(), value, "number", m.group("unit") or "", m.start(), m.end()))
         taken.append((m.start(), m.end()))
     for m in _ZH.finditer(norm):

@@ -10,25 +10,19 @@ English is matched case-insensitively on word boundaries, longest phrase first, 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from rag.errors import ConfigError
+from rag.text import stopwords
 from rag.text.textnorm import to_simplified
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "glossary.tsv"
 _FORMAT = "expected 'english phrase[|alias...]<TAB>中文1|中文2[<TAB>name]'"
 _WORD = re.compile(r"\d+\+\d+|[a-z0-9]+(?:[.&'][a-z0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-STOPWORDS = frozenset(
-    "a an the of to in on at by for from with without into onto about as than then and or nor but if so such that "
-    "this these those there here it its they them their theirs we us our you your he she his her him i me my is are "
-    "was were be been being am do does did done doing have has had having will would shall should can could may "
-    "might must what which who whom whose when where why how many much more most very also too just only not no yes "
-    "any some all each both other another same own up down out off again further once s t don't isn't aren't etc "
-    "e.g i.e per via whether while please tell say said says according give given".split()
-)
 
 
 def words(text: str) -> list[str]:
@@ -111,7 +105,7 @@ class Glossary:
         """The longest glossary phrase starting at token ``i`` (exact form first, then stemmed) and its length."""
         for n in range(min(self._max, len(toks) - i), 0, -1):
             window = tuple(toks[i : i + n])
-            if n == 1 and window[0] in STOPWORDS:
+            if n == 1 and window[0] in stopwords.ENGLISH:
                 continue
             entry = self._exact.get(window) or self._stemmed.get(stem_key(window))
             if entry is not None:
@@ -134,7 +128,7 @@ class Glossary:
             i += n
         return groups
 
-    def to_english(self, chinese: str, filler: str = "的全年均及和与等其之各") -> str | None:
+    def to_english(self, chinese: str, filler: Collection[str] = stopwords.LABEL_FILLER) -> str | None:
         """Word-by-word English for a short Chinese label (e.g. 人工智能终端产业规模 ->
         "ai terminal industry scale"), or None when part of it has no glossary entry."""
         text = re.sub(r"\s+", "", to_simplified(chinese))
@@ -227,7 +221,7 @@ def _parse(path: Path) -> list[Entry]:
             key = tuple(words(phrase))
             if not key or _CJK.search(phrase):
                 raise ConfigError(f"{where}: {phrase!r} is not an English phrase (columns swapped?); {_FORMAT}")
-            if len(key) == 1 and (key[0] in STOPWORDS or key[0].isdigit()):
+            if len(key) == 1 and (key[0] in stopwords.ENGLISH or key[0].isdigit()):
                 raise ConfigError(f"{where}: {phrase!r} is a stopword or a number, not a glossary phrase")
             if key in seen:
                 raise ConfigError(f"{where}: {phrase!r} is already defined on line {seen[key]}")

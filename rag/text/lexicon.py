@@ -1,14 +1,22 @@
-"""Word tables shared by figures, evidence, answers and the targets table, loaded from ``data/``.
+"""The word tables of figures, loaded from ``data/``: qualifiers, units and magnitudes, support words.
 
-- ``bound(before, after)``: the direction of the bound the words around a figure put on it
-  (最高/不超过/以内/up to = at most; 超过/以上/more than = at least), longest word first, so
-  不超过 is never read as 超过.
-- ``support_role(text)``: whether a clause is about support (补贴, subsidy) or a budget (总额).
+Enters: a word, or the words around a figure. Leaves: what the tables say of them.
+
+- ``qualifiers.tsv``, the qualifier lexicon: the direction of the bound a word puts on a figure
+  (最高/不超过/以内/up to = at most; 超过/以上/more than = at least), where it stands, how English
+  answers and the targets table word it, and which rule reads it (``qualifier_words``).
+- ``units.tsv``: units (元, 家, %...) and magnitudes (万, 亿, billion) with their English.
+- ``support.tsv``: whether a clause is about support (补贴, subsidy) or a budget (总额).
+- ``scopes.tsv`` (read by ``rag.targets.scopes``): the places the targets table reports on.
+
+Words are matched longest first, so 不超过 is never read as 超过.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -16,36 +24,156 @@ DATA = Path(__file__).parent / "data"
 AT_MOST, AT_LEAST, ABOUT = "at_most", "at_least", "about"
 
 
-@cache
-def table(name: str) -> dict[str, str]:
-    """``data/<name>.tsv`` as {word: value}; comment lines start with #."""
-    out: dict[str, str] = {}
+def rows(name: str, width: int) -> list[tuple[str, ...]]:
+    """``data/<name>.tsv`` as rows of ``width`` cells ("-" and missing cells are ""); # starts a comment."""
+    out = []
     for line in (DATA / f"{name}.tsv").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
-            word, value = line.split("\t")[:2]
-            out[word] = value
+            cells = [*line.split("\t"), *[""] * width][:width]
+            out.append(tuple("" if c == "-" else c for c in cells))
     return out
 
 
 @cache
+def table(name: str) -> dict[str, str]:
+    """``data/<name>.tsv`` as {word: value} from its first two cells."""
+    return {word: value for word, value in rows(name, 2)}
+
+
+def alternation(words: Iterable[str]) -> str:
+    """A regex alternation of ``words``, longest first (so 个百分点 is tried before 个)."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class Qualifier:
+    """One row of ``qualifiers.tsv`` (its header says what each cell means)."""
+
+    word: str
+    direction: str
+    side: str
+    answer_en: str
+    table_en: str
+    uses: frozenset[str]
+
+
+@cache
+def qualifiers() -> tuple[Qualifier, ...]:
+    return tuple(Qualifier(w, d, s, a, t, frozenset(u.split())) for w, d, s, a, t, u in rows("qualifiers", 6))
+
+
+@cache
+def qualifier_words(use: str, side: str = "") -> tuple[str, ...]:
+    """The words a rule reads (``use`` as in the uses cell; optionally only one side), longest first."""
+    words = [q.word for q in qualifiers() if use in q.uses and (not side or q.side == side)]
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+@cache
+def _answer_en() -> dict[str, str]:
+    return {q.word: q.answer_en for q in qualifiers() if "answer" in q.uses}
+
+
+def answer_english(word: str) -> str:
+    """A qualifier as an extractive answer's figure phrase words it (超过 -> more than; 达到 -> "")."""
+    return _answer_en()[word]
+
+
+@cache
+def _table_en() -> dict[str, str]:
+    return {q.word: q.table_en for q in qualifiers() if "table" in q.uses}
+
+
+def english_qualifier(word: str) -> str:
+    """A targets row's qualifier in a table line's English (力争 -> aiming for), "" for any other."""
+    return _table_en().get(word, "")
+
+
+@cache
+def _written() -> dict[str, str]:
+    return {q.direction: q.word for q in qualifiers() if "written" in q.uses}
+
+
+def direction_english(direction: str) -> str:
+    """How an answer states a bound: at_most -> up to, at_least -> more than, about -> about; "" for none."""
+    return _written().get(direction, "")
+
+
+PARTIAL_QUALIFIERS: tuple[str, ...] = tuple(q.word for q in qualifiers() if "partial" in q.uses)
+
+
+@cache
+def _directions() -> dict[str, str]:
+    return {q.word: q.direction for q in qualifiers() if q.direction}
+
+
+@cache
 def _pattern(name: str, anchor: str) -> re.Pattern[str]:
-    words = sorted(table(name), key=len, reverse=True)
-    alt = "|".join(re.escape(w) for w in words)
+    alt = alternation(_directions() if name == "qualifiers" else table(name))
     return re.compile(f"(?:{alt})$" if anchor == "end" else f"^(?:{alt})" if anchor == "start" else alt, re.I)
 
 
 def bound(before: str, after: str = "") -> str:
     """at_most / at_least / about for the words just before (or just after) a figure; "" for none."""
-    m = _pattern("bounds", "end").search(before.rstrip().lower()) or _pattern("bounds", "start").search(after.lower())
-    return table("bounds")[m.group().lower()] if m else ""
+    m = _pattern("qualifiers", "end").search(before.rstrip().lower()) or _pattern("qualifiers", "start").search(after.lower())
+    return _directions()[m.group().lower()] if m else ""
 
 
 def nearest_bound(clause_before: str) -> str:
     """The bound of the last bound word in the clause before a figure (不超过合同金额的50%: at most)."""
-    hits = list(_pattern("bounds", "any").finditer(clause_before.lower()))
-    return table("bounds")[hits[-1].group().lower()] if hits else ""
+    hits = list(_pattern("qualifiers", "any").finditer(clause_before.lower()))
+    return _directions()[hits[-1].group().lower()] if hits else ""
 
 
 def support_role(text: str) -> set[str]:
     """{"support", "budget"} as far as ``text`` uses those words."""
     return {table("support")[m.group().lower()] for m in _pattern("support", "any").finditer(text.lower())}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One row of ``units.tsv`` (its header says what each cell means)."""
+
+    word: str
+    kind: str
+    value: float
+    english: str
+    uses: frozenset[str]
+
+
+@cache
+def units() -> tuple[Unit, ...]:
+    return tuple(Unit(w, k, float(v or 0), e, frozenset(u.split())) for w, k, v, e, u in rows("units", 5))
+
+
+def _chinese(word: str) -> bool:
+    return bool(re.match(r"[\u4e00-\u9fff]", word))
+
+
+@cache
+def unit_words(use: str) -> tuple[str, ...]:
+    """The units a rule reads (``use`` as in the uses cell), longest first."""
+    return tuple(sorted((u.word for u in units() if u.kind == "unit" and use in u.uses), key=len, reverse=True))
+
+
+@cache
+def magnitudes(chinese: bool, use: str = "read") -> dict[str, float]:
+    """{magnitude word: multiplier}, Chinese (万 -> 1e4) or English (billion -> 1e9), largest first."""
+    found = [u for u in units() if u.kind == "magnitude" and use in u.uses and _chinese(u.word) == chinese]
+    return {u.word: u.value for u in sorted(found, key=lambda u: -u.value)}
+
+
+@cache
+def numerals() -> dict[str, float]:
+    """{十: 10, 百: 100, 千: 1000}: a bare numeral before a magnitude (百亿)."""
+    return {u.word: u.value for u in units() if u.kind == "numeral"}
+
+
+def unit_english(unit: str) -> str:
+    """The English of the first unit row (in file order) ``unit`` ends with, "" for none."""
+    return next((u.english for u in units() if u.english and unit.endswith(u.word)), "")
+
+
+def is_currency(unit: str) -> bool:
+    """Is ``unit`` money (元, 亿元, 美元...)?"""
+    return any(unit.endswith(c) for c in unit_words("currency"))

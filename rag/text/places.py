@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-_EXTRA = Path(__file__).parent / "data" / "places_extra.tsv"
+from rag.text import lexicon
+
 # longest first: 特别行政区 before 区
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "地区", "新区", "省", "市",
              "区", "县", "盟")
@@ -50,7 +51,8 @@ def _pinyin(han: str) -> str:
     return "".join(lazy_pinyin(han)).capitalize()
 
 
-def _strip_tail(english: str) -> str:
+def strip_tail(english: str) -> str:
+    """"Bao'an District" -> "Bao'an": an English place name without its District/City/County."""
     words = english.split()
     return " ".join(words[:-1]) if len(words) > 1 and _EN_TAIL.match(words[-1]) else english
 
@@ -87,12 +89,10 @@ def gazetteer() -> tuple[dict[str, Place], dict[str, tuple[str, ...]], dict[str,
 
     rows = _rows()
     extra: dict[str, tuple[list[str], list[str], str]] = {}
-    for line in _EXTRA.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            code, zh, en, parent = [*line.split("\t"), "", "", ""][:4]
-            extra[code] = ([z for z in zh.split("|") if z], [e for e in en.split("|") if e], parent)
-            if not any(c == code for c, _ in rows) and zh:
-                rows.append((code, zh.split("|")[0]))
+    for code, zh, en, parent in lexicon.rows("places_extra", 4):
+        extra[code] = ([z for z in zh.split("|") if z], [e for e in en.split("|") if e], parent)
+        if not any(c == code for c, _ in rows) and zh:
+            rows.append((code, zh.split("|")[0]))
     shorts: dict[str, int] = {}
     for _, name in rows:
         shorts[_short(name)] = shorts.get(_short(name), 0) + 1
@@ -137,7 +137,7 @@ def gazetteer() -> tuple[dict[str, Place], dict[str, tuple[str, ...]], dict[str,
                 for tail in (" District", " County"):
                     by_en.setdefault(_key(e + tail), []).append(p.name)
             else:
-                by_en.setdefault(_key(_strip_tail(e)), []).append(p.name)
+                by_en.setdefault(_key(strip_tail(e)), []).append(p.name)
     # pinyin is ambiguous (Chaoyang: 朝阳, 潮阳): an English name stands for every place it may be
     en_index = {k: tuple(dict.fromkeys(c)) for k, c in by_en.items()}
     return places, {f: tuple(n) for f, n in by_form.items()}, en_index
@@ -190,7 +190,7 @@ def english_places(text: str) -> set[str]:
                 continue
             phrase = " ".join(part)
             hit = en_index.get(_key(phrase)) if _EN_TAIL.match(part[-1]) else None
-            hit = hit or en_index.get(_key(_strip_tail(phrase)))
+            hit = hit or en_index.get(_key(strip_tail(phrase)))
             if hit:
                 found.update(hit)
                 break

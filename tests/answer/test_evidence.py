@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.evidence import Focus, asked_measure, has_quantity, years_named
+from rag.answer.focus import Focus
+from rag.answer.measure import asked_measure
+from rag.answer.quantities import has_quantity, years_named
 
 
 def off(question: str, sentence: str, lang: str = "zh-Hans", latest: str = "", context: str = "") -> str:
@@ -82,17 +84,12 @@ def test_follow_ups_keep_or_replace_the_measure_asked_before() -> None:
     assert new.measure == ()
 
 
-
 def test_a_ratio_question_is_answered_by_a_percentage() -> None:
-    from rag.answer.evidence import Focus
-
     focus = Focus.of("漳州的算力券按不超过合同金额的多少比例给予支持？", "zh-Hans")
     assert focus.off_topic("按不超过合同金额的50%,给予最高200万元支持。") == ""
 
 
 def test_a_districts_figure_does_not_answer_for_its_city() -> None:
-    from rag.answer.evidence import Focus
-
     baoan = "2024年上半年，深圳工业重镇宝安区人工智能产业集群产值同比增长7.6%，已集聚人工智能企业超400家。"
     assert Focus.of("深圳有多少家人工智能企业？", "zh-Hans").off_topic(baoan) == "about 宝安区"
     assert Focus.of("How many AI companies does Shenzhen have?", "en").off_topic(baoan) == "about 宝安区"

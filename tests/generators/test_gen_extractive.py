@@ -62,3 +62,14 @@ def test_an_approximate_count_reads_over_n() -> None:
     text = "人工智能是北京独角兽企业数量最多的产业领域，达20余家。"
     req = request("How many AI unicorns does Beijing have?", ev("list", text, 0.8), lang="en")
     assert english_sentence(req, [(1, req.evidence[0])]).startswith("The source gives over 20 ")
+
+
+def test_english_numbers_and_the_other_source_sentence() -> None:
+    from rag.generators.english import another_source, english_number
+    from rag.text.figures import extract
+
+    assert [english_number(f) for f in extract("8000億元、1.5億台、3000家、20%")] == [
+        "800 billion yuan", "150 million units", "3,000", "20%"]
+    other = ev("report", REPORT, 0.6)
+    assert another_source(2, other, "more than 2,800") == f" Another source gives more than 2,800 [2]: 「{REPORT}」 [2]."
+    assert another_source(2, other) == f" Another source gives [2]: 「{REPORT}」 [2]."

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -17,15 +12,10 @@ from rag.errors import GeneratorError
 from rag.generators.base import Generator, complete
 from rag.generators.openai import OpenAIGenerator
 from rag.settings import Settings
+from tests.generators import llama
 
 MSGS = [{"role": "user", "content": "Say hello in one word."}]
 SECRET = "sk-test-SECRET-0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _sse(*events: object, done: bool = True) -> bytes:
@@ -95,53 +85,13 @@ def test_read_timeout_becomes_generator_error(monkeypatch) -> None:
 
 def test_closed_port_fails_fast_and_clearly(monkeypatch) -> None:
     monkeypatch.setenv("POLICYQA_OPENAI_API_KEY", SECRET)
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{llama.free_port()}/v1"
     gen = OpenAIGenerator(Settings(openai_base_url=url, llm_timeout_s=5.0))
     start = time.monotonic()
     with pytest.raises(GeneratorError, match="cannot connect") as info:
         complete(gen, MSGS)
     assert time.monotonic() - start < 5.0
     assert url in str(info.value) and SECRET not in str(info.value)
-
-
-GGUF = Settings().models_dir / "qwen2.5-coder-0.5b.gguf"
-
-
-@pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real llama.cpp OpenAI-compatible server on a free loopback port, stopped afterwards."""
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama-cpp-python is not installed (make setup)")
-    if not GGUF.is_file():
-        pytest.skip(f"{GGUF} not assembled (make setup)")
-    port = _free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(GGUF), "--chat_format", "chatml",
-           "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "2048"]
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}; see {log}")
-            try:
-                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server not ready within 120 s; see {log}")
-            time.sleep(0.5)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
 
 
 @pytest.mark.slow

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
 
 from rag.errors import ConfigError, GeneratorError
 from rag.generators.base import complete
 from rag.generators.pool import ServerPool, parse_urls
 from rag.settings import Settings
+from tests.generators import llama
 
 MSGS = [{"role": "user", "content": "Say hello."}]
 
@@ -73,40 +70,13 @@ def test_all_down_says_so_with_every_url() -> None:
         complete(pool, MSGS)
 
 
-GGUF = Settings().models_dir / "qwen2.5-coder-0.5b.gguf"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(GGUF), "--chat_format", "chatml",
-           "--host", "127.0.0.1", "--port", str(port), "--n_threads", "1", "--n_ctx", "2048"]
-    with log.open("wb") as out:
-        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT), f"http://127.0.0.1:{port}/v1"
-
-
 @pytest.fixture()
 def two_llama_servers(tmp_path: Path) -> Iterator[list[tuple[subprocess.Popen, str]]]:
-    if importlib.util.find_spec("llama_cpp") is None or not GGUF.is_file():
-        pytest.skip("llama-cpp-python or the GGUF is missing (make setup)")
-    servers = [_start(tmp_path / f"llama{i}.log") for i in range(2)]
+    llama.need_llama()
+    servers = [llama.start(tmp_path / f"llama{i}.log", threads=1) for i in range(2)]
     try:
-        for proc, base in servers:
-            deadline = time.monotonic() + 180
-            while True:
-                assert proc.poll() is None, f"llama_cpp.server exited with {proc.returncode}"
-                try:
-                    if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "llama_cpp.server not ready within 180 s"
-                time.sleep(0.5)
+        for i, (proc, base) in enumerate(servers):
+            llama.wait_ready(proc, base, tmp_path / f"llama{i}.log")
         yield servers
     finally:
         for proc, _ in servers:

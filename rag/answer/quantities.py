@@ -1,0 +1,42 @@
+"""Years and figures a text states, as the evidence checks need them.
+
+Enters: a sentence or passage. Leaves: ``years_named`` (the years it names, a period's years
+included, a plan title's years only when nothing else names a year) and ``has_quantity`` (whether
+it states a figure other than a year: 3000家, 35%, 上千家, 第一).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.text.figures import extract
+from rag.text.textnorm import normalize
+
+_YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*[-—–~至到]\s*((?:19|20)\d{2})")
+_TITLE = re.compile(r"《[^《》]*》")
+_CHINESE_QUANTITY = re.compile(r"[一二两三四五六七八九十百千万亿]+[家个台项条位所座款名倍成]|第[一二三四五六七八九十]|首位|[上数][百千万]")
+
+
+def years_named(text: str) -> set[int]:
+    """Years a text names, with every year inside a period such as (2025-2026年). The years of
+    a plan's title (《…(2025-2026年)》) count only when the text names no other year: its
+    "2026年…达8000亿元" is about 2026, not 2025."""
+    outside = _TITLE.sub(" ", text)
+    if outside != text and _years(outside):
+        return _years(outside)
+    return _years(text)
+
+
+def _years(text: str) -> set[int]:
+    years = {int(f.surface[:4]) for f in extract(text) if f.kind == "year"}
+    for a, b in _YEAR_RANGE.findall(normalize(text)):
+        if int(a) <= int(b) <= int(a) + 30:
+            years.update(range(int(a), int(b) + 1))
+    return years
+
+
+def has_quantity(text: str, count: bool = False) -> bool:
+    """Does a sentence state a figure other than a year or a date (3000家, 35%, 上千家, 第一)?
+    With ``count``, a number of things: a percentage is not an answer to "how many"."""
+    kinds = ("number",) if count else ("number", "percent")
+    return any(f.kind in kinds for f in extract(text)) or bool(_CHINESE_QUANTITY.search(normalize(text)))

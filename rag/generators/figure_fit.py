@@ -1,0 +1,81 @@
+"""Which figure of a sentence answers the question, and whether another source gives it otherwise.
+
+Enters: a ``GenerationRequest`` (its terms, the measure asked for, whether it counts things) and its
+evidence. Leaves: the best-fitting figure of a sentence with its score, and the evidence of another
+document that gives the same quantity a different value (a disagreement to show, not hide).
+"""
+
+from __future__ import annotations
+
+from rag.generators.english import clause_before
+from rag.text.figures import Figure, extract
+from rag.text.lexicon import is_currency
+from rag.text.textnorm import normalize
+from rag.types import Evidence, GenerationRequest
+
+
+def _measure_fit(before: str, request: GenerationRequest) -> int:
+    return sum(10 for group in request.measure if any(f in before for f in group))
+
+
+def figure_fit(ev: Evidence, fig: Figure, request: GenerationRequest) -> int:
+    """How well a figure answers the question: the question's words and the asked measure around
+    it; a "how many" question is not answered by a percentage or an amount of money."""
+    before = normalize(clause_before(ev.text, fig.start))
+    clause = before + normalize(ev.text[fig.start : fig.end + 12])
+    fit = sum(1 for t in request.terms if not t.isdigit() and t in clause) * 10 + _measure_fit(before, request)
+    if request.count and (fig.kind == "percent" or is_currency(fig.unit)):
+        fit -= 15
+    return fit
+
+
+def best_figure(ev: Evidence, request: GenerationRequest) -> tuple[int, Figure] | None:
+    """The figure of ``ev`` (not a year or date) that fits the question best, with its fit."""
+    best: tuple[int, Figure] | None = None
+    for fig in extract(ev.text):
+        if fig.kind in ("year", "date"):
+            continue
+        fit = figure_fit(ev, fig, request)
+        if best is None or fit > best[0]:
+            best = (fit, fig)
+    return best
+
+
+def disagrees(request: GenerationRequest, first: tuple[int, Evidence], other: tuple[int, Evidence]) -> bool:
+    """Does ``other``, from another document, give the quantity ``first`` answers with a
+    different value (same kind and unit, fitting the question as well)?"""
+    if first[1].doc_id == other[1].doc_id or other[1].off_topic:
+        return False
+    a, b = best_figure(first[1], request), best_figure(other[1], request)
+    if a is None or b is None or a[0] <= 0:
+        return False
+    from rag.answer.evidence import years_named
+    from rag.text.places import named_places
+
+    def measured(ev: Evidence, fig: Figure) -> int:
+        return _measure_fit(normalize(clause_before(ev.text, fig.start)), request)
+
+    (fit_a, fig_a), (fit_b, fig_b) = a, b
+    first_years = years_named(first[1].text)
+    return (fig_b.kind == fig_a.kind and fig_b.unit == fig_a.unit and not fig_b.matches(fig_a)
+            and fit_b >= fit_a - 10 and measured(other[1], fig_b) >= measured(first[1], fig_a)
+            # the same subject: the same places; the same time, unless the first gives none
+            and named_places(other[1].text) == named_places(first[1].text)
+            and (not first_years or years_named(other[1].text) == first_years)
+            and not any(f.matches(fig_a) for f in extract(other[1].text)))
+
+
+def _corroborated(request: GenerationRequest, first: Evidence) -> bool:
+    """Does another document among the evidence give the figure ``first`` answers with?"""
+    best = best_figure(first, request)
+    return best is not None and any(
+        ev.doc_id != first.doc_id and any(f.matches(best[1]) for f in extract(ev.text)) for ev in request.evidence)
+
+
+def disagreement(request: GenerationRequest) -> tuple[int, Evidence] | None:
+    """The source that gives the quantity of the best sentence otherwise, when no other document
+    gives that sentence's figure: shown beside it, however much lower it scores."""
+    items = list(enumerate(request.evidence, 1))
+    if not items or _corroborated(request, items[0][1]):
+        return None
+    return next((item for item in items[1:] if disagrees(request, items[0], item)), None)
