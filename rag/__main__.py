@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 
 from rag.errors import ConfigError, PolicyQAError
-
-GENERATOR_CHOICES = ("auto", "local", "openai", "extractive")
+from rag.settings import GENERATORS
 
 
 def _positive_k(value: str) -> int:
@@ -44,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pa = sub.add_parser("ask", help="answer a question with verified citations")
     pa.add_argument("question")
-    pa.add_argument("--generator", choices=GENERATOR_CHOICES, help="default: local when installed, else extractive")
+    pa.add_argument("--generator", choices=GENERATORS, help="default: local when installed, else extractive")
     pa.add_argument("--lang", choices=("en", "zh-Hans", "zh-Hant"), help="answer language (default: the question's)")
     pa.add_argument("--index", type=Path)
     pa.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -54,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="question file (JSONL); repeatable (default: eval/questions.jsonl)")
     pe.add_argument("--out", type=Path, help="write one JSON line per question here")
     pe.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no answers)")
-    pe.add_argument("--generator", choices=GENERATOR_CHOICES)
+    pe.add_argument("--generator", choices=GENERATORS)
     pe.add_argument("--calibrate", action="store_true", help="print abstention threshold candidates")
     pe.add_argument("--targets", type=Path, help="score the targets table against this gold JSONL instead")
     pe.add_argument("--limit", type=int, help="only the first N questions")

@@ -12,7 +12,11 @@ from collections.abc import Sequence
 
 from rag.text.textnorm import cjk_count
 
-_FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|那|那么|那麼|还有|還有|另外|以及)\b|[呢吗嗎]\s*[?？]?$", re.I)
+# the words a Chinese follow-up opens with ("那2027年呢？", "还有总估值呢？"), longest first
+ZH_OPENERS = ("那么", "那麼", "还有", "還有", "另外", "那")
+_FOLLOW_UP = re.compile(
+    r"^(and|what about|how about|and what about|" + "|".join((*ZH_OPENERS, "以及")) + r")\b|[呢吗嗎]\s*[?？]?$", re.I
+)
 _ANAPHORA = re.compile(
     r"\b(that|this|it|they|them|those|these|its|their|same|then)\b|^(这|這|那|其|它|该|該|上述|同期|此)", re.I
 )

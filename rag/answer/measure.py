@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.conversation import ZH_OPENERS
 from rag.text.glossary import load_glossary
 from rag.text.textnorm import normalize
 
@@ -85,7 +86,7 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
     return (), ""
 
 
-_FOLLOW_UP_ZH = re.compile(r"^(?:那么|那麼|那|还有|還有|另外)?(?P<x>.+?)呢\s*[?？]?$")
+_FOLLOW_UP_ZH = re.compile(r"^(?:" + "|".join(ZH_OPENERS) + r")?(?P<x>.+?)呢\s*[?？]?$")
 _FOLLOW_UP_EN = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\s+(?:the\s+)?(?P<x>[a-z][a-z -]*?)\s*\??$", re.I)
 
 

@@ -23,13 +23,12 @@ from rag.errors import CorpusError, DocumentError
 from rag.ingest.cleaning import clean
 from rag.ingest.readers import SUFFIXES, decode, extract_html, extract_pdf
 from rag.text.textnorm import detect_language
-from rag.types import DocMeta, Document
+from rag.types import LANGS, DocMeta, Document
 
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 50 * 1024 * 1024  # default of POLICYQA_MAX_FILE_MB
 MANIFEST = "manifest.json"
-SCRIPTS = ("zh-Hans", "zh-Hant", "en")
 TEXT_FIELDS = ("title", "publisher", "published")
 
 
@@ -64,8 +63,8 @@ def read_manifest(folder: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
         for key in TEXT_FIELDS:
             if key in entry and not isinstance(entry[key], str):
                 warnings.append(f"{where}: field '{key}' must be text, got {entry.pop(key)!r}; ignored")
-        if "script" in entry and entry["script"] not in SCRIPTS:
-            warnings.append(f"{where}: field 'script' must be one of {', '.join(SCRIPTS)}, got "
+        if "script" in entry and entry["script"] not in LANGS:
+            warnings.append(f"{where}: field 'script' must be one of {', '.join(LANGS)}, got "
                             f"{entry.pop('script')!r}; detected from the text instead")
         if e["id"] in out:
             warnings.append(f"{where}: a second entry for the same id; the first is used")
