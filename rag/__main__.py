@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from rag.errors import ConfigError, PolicyQAError
-from rag.settings import GENERATORS
+from rag.settings import GENERATORS, Settings
 
 
 def _positive_k(value: str) -> int:
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def cmd_index(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from rag.index import build_index
     from rag.runtime import make_embedder
 
@@ -142,7 +142,7 @@ class _ProgressBar:
             self.bar.close()
 
 
-def cmd_search(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from rag.answer.guard import clean_question
     from rag.runtime import open_index
 
@@ -165,7 +165,7 @@ def cmd_search(args: argparse.Namespace, settings) -> int:  # type: ignore[no-un
     return 0
 
 
-def cmd_eval(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from rag.eval.evaluate import (
         calibrate,
         evaluate_answers,
@@ -236,7 +236,7 @@ def _extra_corpus_settings(settings, extras: list[Path]):  # type: ignore[no-unt
     return settings.replace(corpus_dir=corpus, index_dir=index)
 
 
-def cmd_ask(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.answer.guard import clean_question
     from rag.render import answer_json, answer_text
     from rag.runtime import make_chain
@@ -248,7 +248,7 @@ def cmd_ask(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyp
     return 0
 
 
-def cmd_targets(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+def cmd_targets(args: argparse.Namespace, settings: Settings) -> int:
     from rag.runtime import open_index
     from rag.targets.table import filter_rows, format_rows
 
@@ -263,7 +263,7 @@ def cmd_targets(args: argparse.Namespace, settings) -> int:  # type: ignore[no-u
     return 0
 
 
-def cmd_stats(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from rag.runtime import open_index
 
     print(json.dumps(open_index(settings).stats(), ensure_ascii=False, indent=1))

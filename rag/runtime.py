@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rag.index import HybridIndex
 from rag.retrieval.embeddings import E5Embedder, Embedder
 from rag.retrieval.store import StoreSpec
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from rag.chains import QAChain
+    from rag.generators.base import AnswerGenerator
 
 
 def set_threads(n: int) -> None:
@@ -67,7 +72,7 @@ def open_index(settings: Settings, embedder: Embedder | None = None) -> HybridIn
     )
 
 
-def make_generator(settings: Settings, name: str | None = None):  # type: ignore[no-untyped-def]
+def make_generator(settings: Settings, name: str | None = None) -> AnswerGenerator:
     """The answer generator by name: local, openai, extractive, or auto (local when installed)."""
     from rag.errors import ConfigError
     from rag.generators.extractive import ExtractiveGenerator
@@ -96,7 +101,7 @@ def local_available(settings: Settings) -> bool:
     return importlib.util.find_spec("llama_cpp") is not None and settings.llm_path.is_file()
 
 
-def make_chain(settings: Settings, generator: str | None = None):  # type: ignore[no-untyped-def]
+def make_chain(settings: Settings, generator: str | None = None) -> QAChain:
     from rag.answer.scope import load_scope
     from rag.chains import QAChain
 

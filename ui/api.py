@@ -27,7 +27,7 @@ from dataclasses import asdict
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from rag.answer.guard import clean_question
@@ -200,7 +200,7 @@ def add_routes(app: FastAPI, api: Api) -> None:
         return str(request.base_url).rstrip("/")
 
     def route(method: str, path: str, work: Callable[[Request], Awaitable[object]]) -> None:
-        async def handler(request: Request):  # type: ignore[no-untyped-def]
+        async def handler(request: Request) -> Response:
             try:
                 api.check_auth(request)
                 result = await work(request)

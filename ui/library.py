@@ -23,7 +23,7 @@ import numpy as np
 from rag.errors import DocumentError, PolicyQAError
 from rag.index import BuildReport, build_index
 from rag.ingest.corpus import MANIFEST, file_sha256, iter_files, load_document
-from rag.retrieval.embeddings import Embedder
+from rag.retrieval.embeddings import Embedder, Kind
 from rag.settings import Settings
 from ui.upload import UploadError, check_content, clean_meta, safe_name
 
@@ -48,7 +48,7 @@ class ProgressEmbedder:
         self.inner, self.report = inner, report
         self.name, self.dim = inner.name, inner.dim
 
-    def embed_batch(self, texts: Sequence[str], kind):  # type: ignore[no-untyped-def]
+    def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         texts = list(texts)
         parts = []
         for i in range(0, len(texts), BATCH):

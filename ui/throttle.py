@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 MAX_WAIT_S = 300.0
 MAX_CLIENTS = 10_000
 
@@ -58,10 +60,10 @@ class ThrottledLogin:
     A request inside the wait gets 429 without the password being checked; after it, the
     response decides (200: success, anything else: one more failure)."""
 
-    def __init__(self, app, throttle: LoginThrottle) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: ASGIApp, throttle: LoginThrottle) -> None:
         self.app, self.throttle = app, throttle
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path", "").rstrip("/") != "/login":
             await self.app(scope, receive, send)
             return
@@ -75,7 +77,7 @@ class ThrottledLogin:
             return
         status: dict[str, int] = {}
 
-        async def watch(message) -> None:  # type: ignore[no-untyped-def]
+        async def watch(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)

@@ -170,7 +170,7 @@ def evaluate_answers(questions: Sequence[Question], ask: Callable[[Question], An
         if "first_token_ms" in a.timings:
             first_tokens.append(a.timings["first_token_ms"])
         lang = q.lang or detect_language(q.question)
-        report.rows.append({
+        row: dict = {
             "id": q.id, "question": q.question, "lang": lang, "answer": a.text, "abstained": a.abstained,
             "generator": a.generator, "verified": a.verification.ok, "notice": a.notice,
             "citations": [{"n": c.n, "doc_id": c.doc_id, "chunk_id": c.chunk_id, "start": c.start, "end": c.end,
@@ -178,7 +178,8 @@ def evaluate_answers(questions: Sequence[Question], ask: Callable[[Question], An
             "retrieved": [{"doc_id": h.chunk.doc_id, "chunk_id": h.chunk.chunk_id, "score": round(h.score, 6),
                            "text": h.chunk.text} for h in a.hits],
             "latency_ms": round(ms, 1),
-        })
+        }
+        report.rows.append(row)
         if not a.verification.ok:
             unsupported += 1
         n_lang += 1
@@ -199,15 +200,18 @@ def evaluate_answers(questions: Sequence[Question], ask: Callable[[Question], An
             else:
                 is_correct = contains_gold(a.text, q.answers)
                 correct += is_correct
-                grounded += is_correct and any(
+                is_grounded = is_correct and any(
                     c.doc_id in q.sources and contains_gold(c.quote + c.passage, q.answers) for c in a.citations
                 )
+                grounded += is_grounded
+                row["grounded"] = is_grounded
                 cite_total += len(a.citations)
                 cite_good += sum(1 for c in a.citations if c.doc_id in q.sources)
         else:
             n_unans += 1
             abst_ok += a.abstained
             is_correct = a.abstained
+        row["correct"] = is_correct  # right answer (answerable) or abstained (unanswerable)
         report.supports.append((a.support, q.answerable, is_correct))
     m = report.metrics
     if n_ans:

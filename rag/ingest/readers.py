@@ -12,9 +12,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.errors import DocumentError
 from rag.text.textnorm import cjk_count
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 
@@ -110,10 +114,10 @@ _HIDDEN_CSS = re.compile(
 )
 
 
-def drop_hidden(soup) -> int:  # type: ignore[no-untyped-def]
+def drop_hidden(soup: BeautifulSoup) -> int:
     """Remove elements hidden by attribute (``hidden``, ``aria-hidden``), inline style or a simple
     ``<style>`` rule (display:none, visibility:hidden, zero size, off-screen). Returns how many."""
-    hidden = []
+    hidden: list[Tag] = []
     for style in soup.find_all("style"):
         for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", style.get_text()):
             if not _HIDDEN_CSS.search(body):

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from scipy import sparse
@@ -25,7 +26,7 @@ _TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff%]", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
-def load_jieba():  # type: ignore[no-untyped-def]
+def load_jieba() -> ModuleType:
     """The jieba module, initialised once and quiet (its dictionary loads on first use)."""
     import jieba
 

@@ -8,9 +8,12 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from rag.retrieval.milvus_store import MilvusSpec
 
 # Below this many vectors the store is exact (IndexFlatIP); from it up, HNSW. Measured with
 # bench/bench_scale.py on 2 cores (e5 vectors of the question set as queries): exact search costs
@@ -71,7 +74,7 @@ class StoreSpec:
             ping(self.milvus())
         return self
 
-    def milvus(self):  # type: ignore[no-untyped-def]
+    def milvus(self) -> MilvusSpec:
         from rag.retrieval.milvus_store import MilvusSpec
 
         return MilvusSpec(self.milvus_uri, self.timeout_s)

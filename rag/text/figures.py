@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from rag.text.lexicon import alternation, magnitudes, numerals, unit_words
 from rag.text.textnorm import normalize
@@ -23,6 +25,8 @@ _ZH_IMPLIED = re.compile(
     rf"(?<![\d.])(?P<num>[{''.join(numerals())}])(?P<mag>{alternation(w for w, v in _MAG_ZH.items() if v >= 1e4)})"
     rf"(?P<unit>{alternation(unit_words('implied'))})?"
 )
+# units a number in Chinese numerals may carry: not lengths of time (一年, 三天 are durations)
+_NUMERAL_UNITS = alternation(u for u in unit_words("figure") if u not in unit_words("duration"))
 # k and bn only as whole words (5k, 2bn), not the start of another word
 _EN_MAG = "|".join(re.escape(w) + (r"\b" if len(w) <= 2 else "") for w in sorted(_MAG_EN, key=len, reverse=True))
 _EN = re.compile(rf"(?P<num>{_NUM})\s*(?P<mag>{_EN_MAG})?\s*(?P<pct>%|percent|per cent)?", re.IGNORECASE)
@@ -49,6 +53,35 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
+@cache
+def _numerals() -> tuple[re.Pattern[str], Any]:
+    """Numbers written in Chinese numerals (两千亿元, 三千家, 一百亿元), read by ``cn2an``: the
+    pattern of a run of its digits and units, and the converter (imported on first use)."""
+    import cn2an
+
+    reader = cn2an.Cn2An()
+    run = f"[{reader.all_num}{reader.all_unit}]+"
+    return re.compile(rf"(?<![第\d.{reader.all_num}{reader.all_unit}])(?P<num>{run})(?P<unit>{_NUMERAL_UNITS})?"), reader
+
+
+def chinese_numeral(run: str, unit: str) -> float | None:
+    """The value of a run of Chinese numerals when it is a figure, else None. A run must read as
+    one number and either carry a unit or a magnitude of ten thousand or more (两千亿, 三千家,
+    一百亿元); a lone digit counts only before a unit and from two up (三家, 两个: not 一个);
+    a run with no digit but its units (千万, 百亿) is left to the implied-magnitude rule."""
+    reader = _numerals()[1]
+    digits = [c for c in run if c in reader.all_num]
+    if not digits or (len(run) == 1 and not unit) or (len(run) > 1 and not any(c in reader.all_unit for c in run)):
+        return None
+    if not unit and not any(m in run for m in ("万", "亿")):
+        return None
+    try:
+        value = float(reader.cn2an(run, "normal"))
+    except ValueError:  # 十四五, 一二三: not one number
+        return None
+    return value if len(run) > 1 or value >= 2 else None
+
+
 def _to_float(num: str) -> float | None:
     clean = num.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", num) else num
     try:
@@ -71,7 +104,15 @@ def extract(text: str) -> list[Figure]:
             if m.group(g):
                 out.append(Figure(m.group(g), float(m.group(g)), "date", "", m.start(g), m.end(g)))
         taken.append((m.start(), m.end()))
+    if any(c in norm for c in "一二两三四五六七八九十百千万亿"):
+        for m in _numerals()[0].finditer(norm):
+            numeral = chinese_numeral(m.group("num"), m.group("unit") or "")
+            if numeral is not None and not any(a <= m.start() < e for a, e in taken):
+                out.append(Figure(m.group(), numeral, "number", m.group("unit") or "", m.start(), m.end()))
+                taken.append((m.start(), m.end()))
     for m in _ZH_IMPLIED.finditer(norm):
+        if any(a <= m.start() < e for a, e in taken):
+            continue
         value = numerals()[m.group("num")] * _MAG_ZH[m.group("mag")]
         out.append(Figure(m.group(), value, "number", m.group("unit") or "", m.start(), m.end()))
         taken.append((m.start(), m.end()))

@@ -1,7 +1,8 @@
 """The stopword table: ``data/stopwords.tsv`` read once into the sets each user needs.
 
 Enters: the TSV (``GROUP<TAB>words separated by spaces``, ``#`` comments). Leaves: ``SEARCH`` (BM25
-tokens and a question's Latin words), ``ENGLISH`` (glossary phrases), ``QUESTION`` (a question's
+tokens and a question's Latin words), ``ENGLISH`` (glossary phrases), ``ASKED`` (the function words
+that mark a text as English, for language detection), ``QUESTION`` (a question's
 content words: ``SEARCH`` plus how questions are framed) and ``LABEL_FILLER`` (characters a
 word-by-word English label may skip). Each word is written once, in one group; the sets are
 unions of groups, so two users that need different lists share the words they have in common.
@@ -14,7 +15,7 @@ from pathlib import Path
 from rag.errors import ConfigError
 
 PATH = Path(__file__).parent / "data" / "stopwords.tsv"
-WORD_GROUPS = ("zh_function", "en_function", "en_more", "zh_question_frame")
+WORD_GROUPS = ("zh_function", "en_function", "en_function_asked", "en_more", "en_more_asked", "zh_question_frame")
 FILLER_GROUP = "label_filler"
 
 
@@ -39,7 +40,8 @@ def read_groups(path: Path = PATH) -> dict[str, frozenset[str]]:
 
 _GROUPS = read_groups()
 
-SEARCH: frozenset[str] = _GROUPS["zh_function"] | _GROUPS["en_function"]
-ENGLISH: frozenset[str] = _GROUPS["en_function"] | _GROUPS["en_more"]
+ASKED: frozenset[str] = _GROUPS["en_function_asked"] | _GROUPS["en_more_asked"]
+SEARCH: frozenset[str] = _GROUPS["zh_function"] | _GROUPS["en_function"] | _GROUPS["en_function_asked"]
+ENGLISH: frozenset[str] = _GROUPS["en_function"] | _GROUPS["en_more"] | ASKED
 QUESTION: frozenset[str] = SEARCH | _GROUPS["zh_question_frame"]
 LABEL_FILLER: frozenset[str] = _GROUPS[FILLER_GROUP]

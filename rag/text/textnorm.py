@@ -10,7 +10,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from rag.text import regional
+from rag.text import regional, stopwords
 
 # names what ``normalize`` does; saved vectors of text normalised another way are re-embedded
 MATCHING_FORM = f"NFKC+opencc-t2s+regional-{regional.digest()}+ungroup-digits"
@@ -18,10 +18,6 @@ MATCHING_FORM = f"NFKC+opencc-t2s+regional-{regional.digest()}+ungroup-digits"
 _GROUPED = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-_EN_FUNCTION = frozenset(
-    "what which who whom whose when where why how is are was were does do did the of by in for to "
-    "many much will would can could should has have had there and or than".split()
-)
 
 
 @lru_cache(maxsize=4)
@@ -79,7 +75,7 @@ def detect_language(text: str) -> str:
     """
     cjk = cjk_count(text)
     words = [w.lower() for w in _LATIN_WORD.findall(text)]
-    function_words = sum(1 for w in words if w in _EN_FUNCTION)
+    function_words = sum(1 for w in words if w in stopwords.ASKED)
     if cjk == 0 or len(words) > cjk or (len(words) >= 2 and function_words >= 1) or len(words) >= 4:
         return "en"
     han = "".join(_CJK.findall(text))

@@ -32,3 +32,17 @@ def test_years_citation_markers_and_implied_magnitudes() -> None:
 
 def test_no_figures_in_plain_text() -> None:
     assert extract("深圳加速打造人工智能先锋城市") == []
+
+
+def test_numbers_in_chinese_numerals_get_their_value() -> None:
+    # 兩千億元 is 200 billion, not the 100 billion of its last two characters
+    assert [(f.value, f.unit) for f in extract("人工智能產業規模超兩千億元")] == [(2e11, "元")]
+    assert [(f.value, f.unit) for f in extract("三千家企业")] == [(3000.0, "家")]
+    assert [f.value for f in extract("設立一百億元的基金")] == [1e10]
+    assert [f.value for f in extract("两家公司")] == [2.0]
+    assert extract("两千亿元")[0].matches(extract("2000亿元")[0])
+
+
+def test_chinese_numerals_that_are_not_figures_stay_words() -> None:
+    for text in ("一个平台", "万物互联", "十四五规划", "第一家", "一带一路", "三大产业", "连续三年"):
+        assert extract(text) == [], text
