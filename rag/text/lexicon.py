@@ -170,8 +170,10 @@ def numerals() -> dict[str, float]:
 
 
 def unit_english(unit: str) -> str:
-    """The English of the first unit row (in file order) ``unit`` ends with, "" for none."""
-    return next((u.english for u in units() if u.english and unit.endswith(u.word)), "")
+    """The English of the longest unit word ``unit`` ends with (美元 -> US dollars, not the 元 of
+    yuan; 平方公里 -> km², not the 公里 of km), "" for none."""
+    found = [u for u in units() if u.english and unit.endswith(u.word)]
+    return max(found, key=lambda u: len(u.word)).english if found else ""
 
 
 def is_currency(unit: str) -> bool:

@@ -71,3 +71,16 @@ def test_units_and_magnitudes() -> None:
     assert is_currency("亿元") and is_currency("人民币") and not is_currency("家")
     assert unit_words("duration") == ("个月", "小时", "分钟", "年", "周", "天")
     assert alternation(["个", "个百分点", "个月"]) == "个百分点|个月|个"
+
+
+def test_a_unit_is_named_by_the_longest_word_it_ends_with() -> None:
+    from rag.generators.english import english_number
+    from rag.text.figures import extract
+
+    def english(text: str) -> str:
+        return english_number(next(f for f in extract(text) if f.kind != "year"))
+
+    assert english("融资5亿美元") == "500 million US dollars"  # not "yuan": 美元 is not 元
+    assert english("基金规模10亿港元") == "1 billion HK dollars"
+    assert english("面积30平方公里") == "30 km²"
+    assert english("规模3600亿元人民币") == "360 billion yuan"
