@@ -23,7 +23,7 @@ _WANTS_QUANTITY = re.compile(
     re.I,
 )
 _WANTS_COUNT = re.compile(r"\bhow many\b|多少[家个台款项条位所座名件辆架套户人部只]|几[家个台款项条位所座名件辆架套户人部只]", re.I)
-# "那白皮书里的数字是多少？": the number of the same thing as before
+# "那报告里的数据呢？": the number of the same thing as before
 _SAME_MEASURE = re.compile(r"(数字|数据|数目|数值|the (?:number|figure|same))", re.I)
 
 
@@ -49,7 +49,7 @@ class Focus:
         measure, unit = asked_measure(latest, lang)
         count = bool(_WANTS_COUNT.search(latest))
         if not measure and latest != question:
-            # "總估值呢？" asks for its own measure; "2027年呢？" and "那白皮书里的数字是多少？"
+            # "總估值呢？" asks for its own measure; "2027年呢？" and "那报告里的数据呢？"
             # keep the one asked before (``question`` starts with the earlier question)
             measure = follow_up_measure(latest, lang)
             if not measure and (not _WANTS_QUANTITY.search(latest) or _SAME_MEASURE.search(normalize(latest))):

@@ -39,7 +39,7 @@ _EN_MEASURE = re.compile(
 
 def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...], str]:
     """What a "how many / 多少" question counts, as Chinese alternatives, and the measure word
-    it asks in (台 of 多少台): ``(("产量",), "台")`` for 深圳人形机器人产量是多少台. Empty when the
+    it asks in (台 of 多少台): ``(("产量",), "台")`` for 工业机器人产量是多少台. Empty when the
     question is not of that shape or names only a generic measure (目标, 数量)."""
     if lang == "en":
         m = _EN_MEASURE.search(question)
@@ -59,13 +59,13 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
         nouns: list[str] = []
         after = i + 2 if unit else i + 1
         if unit or (after < len(toks) and is_measure_noun(toks[after][1])):
-            # 多少家人工智能企业, 多少农户: what follows is counted, up to the end of the clause
+            # 多少家软件企业, 多少农户: what follows is counted, up to the end of the clause
             for w2, t2 in toks[after:]:
                 if t2 == "x":
                     break
                 if is_measure_noun(t2):
                     nouns.append(w2)
-        if not nouns:  # 产业规模是多少: what precedes is measured
+        if not nouns:  # 营收是多少: what precedes is measured
             j = i - 1
             while j >= 0 and toks[j][0] in _LINKS:
                 j -= 1

@@ -1,4 +1,4 @@
-"""Questions whose answer is a document's title ("Which plan sets...?", "出自哪份文件？"), and the title.
+"""Questions whose answer is a document's title ("Which plan sets...?", "依据的是哪份文件？"), and the title.
 
 Enters: a question, or a request and the number of a cited sentence. Leaves: whether the question
 asks which document, and the 《title》 the sentence belongs to (in it, or earlier in its paragraph).
@@ -10,21 +10,17 @@ import re
 
 from rag.types import GenerationRequest
 
-WHICH_DOC = re.compile(
-    r"\b(which|what)\b[^?]*\b(plan|document|policy|report|programme|program|white paper)\b|"
-    r"哪份|哪一份|哪个|哪個|哪项|哪項|出自|什么文件|甚麼文件|什麼文件|哪部",
-    re.I,
-)
+# "Which plan / what document …": in English the question names the kind of document it asks for
+_EN_WHICH_DOC = r"\b(which|what)\b[^?]*\b(plan|document|policy|report|programme|program|white paper)\b|"
+WHICH_DOC = re.compile(_EN_WHICH_DOC + r"哪份|哪一份|哪个|哪個|哪项|哪項|出自|什么文件|甚麼文件|什麼文件|哪部", re.I)
 _TITLE = re.compile(r"《[^》]{4,80}》")
 _NAMES_A_DOCUMENT = re.compile(
-    r"\b(which|what)\b[^?]*\b(plan|document|policy|report|programme|program|white paper)\b|"
-    r"哪份|哪一份|出自|(什么|甚麼|什麼)文件|哪[个個项項部](计划|計劃|文件|政策|方案|规划|規劃)",
-    re.I,
+    _EN_WHICH_DOC + r"哪份|哪一份|出自|(什么|甚麼|什麼)文件|哪[个個项項部](计划|計劃|文件|政策|方案|规划|規劃)", re.I
 )
 
 
 def asks_which_document(question: str) -> bool:
-    """"Which plan sets…?", "出自哪份文件？": the answer is a document's title."""
+    """"Which plan sets…?", "依据的是哪份文件？": the answer is a document's title."""
     return bool(_NAMES_A_DOCUMENT.search(question))
 
 

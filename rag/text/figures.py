@@ -70,8 +70,7 @@ def chinese_numeral(run: str, unit: str) -> float | None:
     一百亿元); a lone digit counts only before a unit and from two up (三家, 两个: not 一个);
     a run with no digit but its units (千万, 百亿) is left to the implied-magnitude rule."""
     reader = _numerals()[1]
-    digits = [c for c in run if c in reader.all_num]
-    if not digits or (len(run) == 1 and not unit) or (len(run) > 1 and not any(c in reader.all_unit for c in run)):
+    if not any(c in reader.all_num for c in run) or (len(run) == 1 and not unit) or (len(run) > 1 and not any(c in reader.all_unit for c in run)):
         return None
     if not unit and not any(m in run for m in ("万", "亿")):
         return None
@@ -104,12 +103,11 @@ def extract(text: str) -> list[Figure]:
             if m.group(g):
                 out.append(Figure(m.group(g), float(m.group(g)), "date", "", m.start(g), m.end(g)))
         taken.append((m.start(), m.end()))
-    if any(c in norm for c in "一二两三四五六七八九十百千万亿"):
-        for m in _numerals()[0].finditer(norm):
-            numeral = chinese_numeral(m.group("num"), m.group("unit") or "")
-            if numeral is not None and not any(a <= m.start() < e for a, e in taken):
-                out.append(Figure(m.group(), numeral, "number", m.group("unit") or "", m.start(), m.end()))
-                taken.append((m.start(), m.end()))
+    for m in _numerals()[0].finditer(norm):
+        numeral = chinese_numeral(m.group("num"), m.group("unit") or "")
+        if numeral is not None and not any(a <= m.start() < e for a, e in taken):
+            out.append(Figure(m.group(), numeral, "number", m.group("unit") or "", m.start(), m.end()))
+            taken.append((m.start(), m.end()))
     for m in _ZH_IMPLIED.finditer(norm):
         if any(a <= m.start() < e for a, e in taken):
             continue
