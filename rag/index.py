@@ -106,8 +106,9 @@ class HybridIndex:
         sparse_hits = terms.top(tokens, depth)
         clock.lap("bm25")
         fused = fuse(dense, sparse_hits, lang=lang, rrf_k=self.rrf_k)
-        # an English question's place name is the one signal BM25 and e5 both miss across languages
-        about_place = self.place_ranking(query, fused) if lang == "en" else []
+        # a place name is the one signal BM25 and e5 both miss across languages: an English question
+        # ranks every passage about the place it names, a Chinese one the passages in another language
+        about_place = self.place_ranking(query, fused, other_language=lang != "en")
         if about_place:
             fused = fuse(dense, sparse_hits, lang=lang, rrf_k=self.rrf_k, also=about_place)
         clock.lap("fusion")
@@ -119,9 +120,13 @@ class HybridIndex:
         clock.lap("hits")
         return hits
 
-    def place_ranking(self, query: str, fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    def place_ranking(self, query: str, fused: list[tuple[int, float]], *,
+                      other_language: bool = False) -> list[tuple[int, float]]:
         """The candidates about the place the query names (by the passage, its section or its document's title),
-        in their fused order: a third ranking for the fusion, empty when the query names no place."""
+        in their fused order: a third ranking for the fusion, empty when the query names no place.
+
+        ``other_language``: only passages mostly not in Chinese (for a Chinese query, whose own-language
+        passages BM25 already matches by the place's name)."""
         from rag.text.places import lineage, named_places
 
         asked = named_places(query)
@@ -129,6 +134,8 @@ class HybridIndex:
             return []
         out = []
         for i, score in fused:
+            if other_language and textnorm.cjk_count(self.chunks[i].text) * 2 > len(self.chunks[i].text):
+                continue
             if i not in self._places:
                 chunk = self.chunks[i]
                 doc = self.docs.get(chunk.doc_id)
@@ -154,8 +161,10 @@ class HybridIndex:
             for group in load_glossary().expand_groups(query):
                 tokens.extend(t for term in group for t in tokenize(term))
         elif textnorm.cjk_count(query):
-            # English passages: the glossary's English for the query's Chinese words
-            tokens.extend(t for phrase in load_glossary().english_for(tokens) for t in tokenize(phrase))
+            # English passages: the glossary's and the dictionary's English for the query's Chinese words
+            from rag.text.dictionary import english_for
+
+            tokens.extend(t for phrase in english_for(tokens) for t in tokenize(phrase))
         return tokens
 
     @property

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.conversation import ZH_OPENERS
+from rag.text.dictionary import glosses
 from rag.text.glossary import load_glossary
 from rag.text.textnorm import normalize
 
@@ -82,6 +83,7 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
         for entry in load_glossary().expand_groups(last) if last.isascii() else ():
             alts += [normalize(x).lower() for x in entry]
         alts += _SYNONYMS.get(last, ())
+        alts += glosses(last)  # an English passage states the measure in English (规模: scale)
         return (tuple(dict.fromkeys(alts)),), unit
     return (), ""
 

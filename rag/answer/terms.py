@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from rag.retrieval.bm25 import BM25, load_jieba
 from rag.text import stopwords
+from rag.text.dictionary import english_for
 from rag.text.figures import extract
 from rag.text.glossary import load_glossary
 from rag.text.places import search_terms
@@ -82,11 +83,9 @@ def question_terms(question: str, lang: str, bm25: BM25) -> list[Term]:
             if w not in stopwords.SEARCH and bm25.idf(w) is not None:
                 add((w,))
     else:
-        gloss = load_glossary()
-
         def add_zh(word: str) -> None:
-            # with its English (glossary phrase, place name), so an English passage can answer too
-            english = [e.lower() for e in gloss.english_for([word])] + search_terms(word, lang)
+            # with its English (glossary phrase, dictionary senses, place name), so an English passage can answer too
+            english = english_for([word]) + search_terms(word, lang)
             add((word, *english))
 
         for word in content_words(question):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from rag.generators.chinese import chinese_answer, is_english
 from rag.generators.documents import WHICH_DOC, named_document
 from rag.generators.documents import asks_which_document as asks_which_document
 from rag.generators.english import another_source, english_lead, english_quote, figure_phrase
@@ -126,4 +127,7 @@ class ExtractiveGenerator:
         for i, (n, ev) in enumerate(chosen):
             if i and disagrees(request, chosen[0], (n, ev)):
                 yield DIFFERS_ZH[request.language]
-            yield to_script(ev.text, request.language) + f"[{n}]"
+            if is_english(ev.text):  # a Chinese sentence first, the English source quoted
+                yield chinese_answer(request, n, ev, first=not any(is_english(c.text) for _, c in chosen[:i]))
+            else:
+                yield to_script(ev.text, request.language) + f"[{n}]"

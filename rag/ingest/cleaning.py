@@ -143,7 +143,9 @@ def _units(raw: str, lines: list[Line]) -> list[_Unit]:
                 units.append(_Unit("heading", [(s, e)]))
             current = None
         else:
-            joinable = is_open(current) and raw[s] not in "•·" and not _ENUM_HEADING.match(raw[s:e])
+            # a blank line ends an English paragraph; a Chinese sentence may run on over one (a page break)
+            after_latin = current is not None and blank_gap and not _is_cjkish(raw[current.spans[-1][1] - 1])
+            joinable = is_open(current) and not after_latin and raw[s] not in "•·" and not _ENUM_HEADING.match(raw[s:e])
             if joinable and current is not None:
                 current.spans.append((s, e))
             else:

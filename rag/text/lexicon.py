@@ -99,6 +99,16 @@ def direction_english(direction: str) -> str:
     return _written().get(direction, "")
 
 
+@cache
+def _written_zh() -> dict[str, str]:
+    return {q.direction: q.word for q in qualifiers() if "written_zh" in q.uses}
+
+
+def direction_chinese(direction: str) -> str:
+    """How a Chinese answer states a bound: at_most -> 最高, at_least -> 超过, about -> 约; "" for none."""
+    return _written_zh().get(direction, "")
+
+
 PARTIAL_QUALIFIERS: tuple[str, ...] = tuple(q.word for q in qualifiers() if "partial" in q.uses)
 
 

@@ -73,3 +73,29 @@ def test_english_numbers_and_the_other_source_sentence() -> None:
     other = ev("report", REPORT, 0.6)
     assert another_source(2, other, "more than 2,800") == f" Another source gives more than 2,800 [2]: 「{REPORT}」 [2]."
     assert another_source(2, other) == f" Another source gives [2]: 「{REPORT}」 [2]."
+
+
+HUBEI = "By 2027, cultivate 5 10 billion level industrial parks with an industrial scale of 350 billion yuan."
+LINGANG = "Projects that make breakthroughs shall be offered financial support up to 20 million yuan ($2.83 million)."
+
+
+def zh_request(question: str, text: str, lang: str = "zh-Hans", terms: tuple[str, ...] = ()) -> GenerationRequest:
+    focus = Focus.of(question, lang)
+    return GenerationRequest(question=question, language=lang, evidence=(ev("en-doc", text, 0.9),), terms=terms,
+                             measure=focus.measure, count=focus.count)
+
+
+def test_a_chinese_question_on_an_english_source_gets_a_chinese_sentence_with_the_figure_written_in_chinese() -> None:
+    text = answer(zh_request("湖北到2027年人工智能产业规模要达到多少？", HUBEI, terms=("industrial scale", "2027")))
+    assert text.startswith("来源（英文）给出的是3500亿元[1]。")
+    assert "「" + HUBEI + "」[1]" in text  # the English source quoted as it stands
+
+
+def test_an_english_up_to_is_written_as_a_chinese_ceiling_in_the_askers_script() -> None:
+    text = answer(zh_request("臨港對突破項目最高給予多少資金支持？", LINGANG, "zh-Hant", terms=("financial support",)))
+    assert text.startswith("來源（英文）給出的是最高2000萬元[1]")
+
+
+def test_a_chinese_question_that_asks_no_figure_gets_the_english_quote_in_a_chinese_sentence() -> None:
+    text = answer(zh_request("湖北要培育什么样的产业园？", HUBEI, terms=("industrial",)))
+    assert text == "来源为英文，原文：「" + HUBEI + "」[1]"

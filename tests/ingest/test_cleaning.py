@@ -108,3 +108,11 @@ def test_pinyin_readings_after_characters_are_left_out_with_offsets_kept() -> No
     c = clean(raw)
     assert c.text == "人工智能產業規模達到100EFlops，模型即服務(MaaS)平台"
     assert all(raw[o] == ch for o, ch in zip(c.offsets, c.text, strict=True))
+
+
+def test_a_blank_line_ends_an_english_paragraph_but_not_a_chinese_sentence() -> None:
+    raw = "Hubei Province releases Implementation Opinions on AI\n\nRecently, Hubei released them.\n\n深圳计划到2026年\n\n建成3000家企业。\n"
+    c = clean(raw)
+    assert c.text.split("\n") == ["Hubei Province releases Implementation Opinions on AI", "Recently, Hubei released them.",
+                                  "深圳计划到2026年建成3000家企业。"]
+    _assert_offsets_exact(raw, c.text, c.offsets)

@@ -44,7 +44,7 @@ def test_nearest_bound_in_a_clause_and_support_roles() -> None:
 
 
 def test_the_qualifier_table_is_well_formed() -> None:
-    known = {"answer", "table", "written", "pre", "trail", "post", "approx", "partial", "base"}
+    known = {"answer", "table", "written", "written_zh", "pre", "trail", "post", "approx", "partial", "base"}
     for q in qualifiers():
         assert q.direction in ("", AT_MOST, AT_LEAST, ABOUT) and q.side in ("", "before", "after"), q
         assert q.uses <= known, q
