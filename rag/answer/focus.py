@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rag.answer.measure import TYPED_UNITS, asked_measure, follow_up_measure, mentions, states_unit
 from rag.answer.quantities import has_quantity, years_named
 from rag.text.glossary import load_glossary
-from rag.text.places import about_other_place, lineage, named_places
+from rag.text.places import about_other_place, lineage, most_specific, named_places
 from rag.text.textnorm import normalize
 
 _WANTS_QUANTITY = re.compile(
@@ -63,7 +63,9 @@ class Focus:
         return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities, count)
 
     def place_around(self, context: str) -> bool:
-        return any(a in lineage(p) for p in named_places(context) for a in self.places)
+        """Is the place asked about, or one inside it, named in ``context``? For "Beijing's Haidian
+        District", Haidian: another Beijing district is not it."""
+        return any(a in lineage(p) for p in named_places(context) for a in most_specific(set(self.places)))
 
     def off_topic(self, sentence: str, context: str = "") -> str:
         """Why ``sentence`` cannot answer: it names only other places or only other years,

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from rag.retrieval.bm25 import BM25, load_jieba
 from rag.text import stopwords
-from rag.text.dictionary import english_for
+from rag.text.dictionary import chinese_for, english_for
 from rag.text.figures import extract
 from rag.text.glossary import load_glossary
-from rag.text.places import search_terms
+from rag.text.places import named_places, search_terms
 from rag.text.textnorm import normalize
 
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9+.&'-]*")
@@ -78,10 +78,16 @@ def question_terms(question: str, lang: str, bm25: BM25) -> list[Term]:
         groups = load_glossary().expand_groups(_EN_FRAME.sub(" ", question))
         for group in groups:
             add(tuple(normalize(g).lower() for g in group))
-        for word in _LATIN.findall(question):
-            w = word.lower().strip(".'")
+        latin = [w.lower().strip(".'") for w in _LATIN.findall(question)]
+        for w in latin:
             if w not in stopwords.SEARCH and bm25.idf(w) is not None:
                 add((w,))
+        # the words the glossary lacks, by the dictionary's Chinese: a passage without them does not answer
+        framed = _EN_FRAME.sub(" ", question)
+        for w in load_glossary().uncovered(framed):
+            chinese = chinese_for(w) if w.isalpha() and len(w) > 2 and w not in stopwords.SEARCH else ()
+            if chinese and w in latin and not named_places(w):
+                add((w, *chinese))
     else:
         def add_zh(word: str) -> None:
             # with its English (glossary phrase, dictionary senses, place name), so an English passage can answer too

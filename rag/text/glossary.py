@@ -128,6 +128,18 @@ class Glossary:
             i += n
         return groups
 
+    def uncovered(self, text: str) -> list[str]:
+        """The words of English ``text`` that no glossary phrase covers, less stopwords, in order."""
+        toks = words(text)
+        out: list[str] = []
+        i = 0
+        while i < len(toks):
+            entry, n = self._match(toks, i)
+            if entry is None and toks[i] not in stopwords.ENGLISH and toks[i] not in out:
+                out.append(toks[i])
+            i += n
+        return out
+
     def to_english(self, chinese: str, filler: Collection[str] = stopwords.LABEL_FILLER) -> str | None:
         """Word-by-word English for a short Chinese label (e.g. 人工智能终端产业规模 ->
         "ai terminal industry scale"), or None when part of it has no glossary entry."""

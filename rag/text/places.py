@@ -217,6 +217,12 @@ def lineage(name: str) -> list[str]:
     return out
 
 
+def most_specific(names: set[str]) -> set[str]:
+    """The places less those another one lies in: "Beijing's Haidian District" asks about 海淀区, not
+    all of 北京."""
+    return {n for n in names if not any(n in lineage(o)[1:] for o in names if o != n)}
+
+
 def about_other_place(asked: set[str], sentence_places: set[str]) -> bool:
     """Does a sentence name only places other than (and not inside) the ones asked about?"""
     if not asked or not sentence_places:

@@ -74,6 +74,13 @@ def test_the_place_or_year_asked_about_must_appear_around_the_sentence() -> None
     assert off(q, sentence, context="山东省人工智能产业。" + sentence) == ""
 
 
+def test_a_district_asked_about_is_not_answered_by_another_district_of_its_city() -> None:
+    q = "How many AI companies does Beijing's Haidian District aim to gather by 2026?"
+    sentence = "到2026年,集聚50家人工智能企业。"
+    assert off(q, sentence, "en", context="北京市朝阳区人工智能三年行动计划。" + sentence).startswith("nothing about")
+    assert off(q, sentence, "en", context="北京市海淀区人工智能三年行动计划。" + sentence) == ""
+
+
 def test_follow_ups_keep_or_replace_the_measure_asked_before() -> None:
     before = "截至2024年底深圳有多少家人工智能企业？"
     same = Focus.of(before + " 那2023年度白皮书里的数字是多少？", "zh-Hans", "那2023年度白皮书里的数字是多少？")

@@ -25,3 +25,11 @@ def test_the_glossary_comes_first_then_the_dictionary_each_phrase_once() -> None
     out = english_for(["人工智能", "规模"])
     assert out.index("artificial intelligence") < out.index("scale")
     assert len(out) == len(set(out))
+
+
+def test_an_english_word_gets_the_commonest_chinese_words_that_translate_it() -> None:
+    from rag.text.dictionary import chinese_for
+
+    assert "住房" in chinese_for("housing")
+    assert "工程师" in chinese_for("engineers")  # plural, by the glossary's stemming
+    assert chinese_for("qwertyuiop") == ()

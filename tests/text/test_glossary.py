@@ -219,3 +219,11 @@ def test_named_entities_occur_in_the_corpus(glossary: Glossary, corpus_text: str
 def test_brief_names_map_both_ways(glossary: Glossary, english: str, chinese: str) -> None:
     assert any(chinese in term for term in glossary.expand(english))
     assert english in [e for _, e in glossary.english_names(f"据报道，{chinese}表示")]
+
+
+def test_uncovered_words_are_those_no_phrase_and_no_stopword_takes() -> None:
+    from rag.text.glossary import load_glossary
+
+    out = load_glossary().uncovered("What housing subsidy does the artificial intelligence plan offer engineers?")
+    assert "engineers" in out and "offer" in out and "housing" not in out
+    assert "artificial" not in out and "intelligence" not in out and "what" not in out
