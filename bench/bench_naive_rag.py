@@ -27,13 +27,15 @@ sys.path.insert(0, str(ROOT))
 PROMPT = ("Answer the question using only the passages below. Cite the passage numbers like [1]. "
           "If the passages do not contain the answer, say: The corpus does not say.\n\n{passages}\n\n"
           "Question: {question}\nAnswer:")
-_QUOTED = re.compile(r"「[^」]*」|“[^”]*”|\"[^\"]*\"|\([^)]*\)|（[^）]*）")
+_QUOTED = re.compile(r"「[^「」]*」|“[^“”]*”|\"[^\"]*\"|《[^《》]*》|\([^()]*\)|（[^（）]*）")  # quotes, titles, brackets
 _FRAGMENTS = re.compile(r"「[^」]{1,30}」\s*[:：]")
 
 
 def readable_english(text: str) -> bool:
     """A sentence a reader can quote: no fragment list, little Chinese outside quotes."""
-    outside = _QUOTED.sub("", text)
+    outside, before = text, ""
+    while outside != before:  # innermost first: a quote may hold a quote (「…「AI新十大建設」…」)
+        before, outside = outside, _QUOTED.sub("", outside)
     letters = [c for c in outside if c.isalpha()]
     cjk = sum(1 for c in letters if "\u4e00" <= c <= "\u9fff")
     return bool(letters) and cjk <= 0.15 * len(letters) and not _FRAGMENTS.search(text) and bool(

@@ -28,7 +28,9 @@ TYPED_UNITS = frozenset("台 款 辆 架 件 套 部 只 座 所".split())
 # the size of an industry is stated as its revenue or output
 # a ratio (比例, 比重, 占比) is stated as a percentage: 按不超过合同金额的50% answers 多少比例
 _SYNONYMS = {"规模": ("营收", "收入", "产值", "总值", "销售额", "营业额"), "gdp": ("生产总值",), "增速": ("增长",),
-             "比例": ("%",), "比重": ("%",), "占比": ("%",)}
+             "比例": ("%",), "比重": ("%",), "占比": ("%",),
+             # "how much money": an amount in yuan is money, whatever the sentence calls it
+             "资金": ("元",), "金额": ("元",), "钱": ("元",)}
 _UNITS = frozenset("家 个 台 款 项 条 位 所 座 名 件 辆 架 套 户 倍 亿 万 元 亿元 万元 人 次 部 只 场".split())
 _EN_MEASURE = re.compile(
     r"\bhow (?:many|much)\s+(?P<a>[a-z][a-z -]{1,40}?)\s+(?:do|does|did|are|is|was|were|has|have|had|will|can|could|would|in|by|at|for|of|to|"
@@ -48,7 +50,7 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
             return (), ""
         groups = load_glossary().expand_groups(m.group("a") or m.group("b"))
         # "What is Shenzhen's target for…" names a generic measure, as 目标 does in Chinese
-        return tuple(tuple(normalize(x).lower() for x in g) for g in groups
+        return tuple(_with_synonyms(tuple(normalize(x).lower() for x in g)) for g in groups
                      if not all(normalize(x) in _GENERIC_MEASURES for x in g)), ""
     from jieba import posseg
 
@@ -107,6 +109,10 @@ def follow_up_measure(latest: str, lang: str) -> tuple[tuple[str, ...], ...]:
 
     nouns = [w for w, t in posseg.lcut(m.group("x")) if is_measure_noun(t) and w not in _GENERIC_MEASURES and len(w) > 1]
     return ((nouns[-1], *_SYNONYMS.get(nouns[-1], ())),) if nouns else ()
+
+
+def _with_synonyms(group: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*group, *(x for g in group for x in _SYNONYMS.get(g, ()))]))
 
 
 def is_measure_noun(tag: str) -> bool:

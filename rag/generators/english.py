@@ -101,7 +101,8 @@ def figure_phrase(ev: Evidence, fig: Figure) -> str:
     pre, post = qualifier(ev.text, fig)
     raw_label = label(ev.text, fig) or ""
     base = _PER_BASE.sub("", clean_label(raw_label))
-    name = (load_glossary().to_english(base) if base else None) or (f"「{base}」" if base else "")
+    # a label the glossary cannot put in English is left out: the quote that follows says what is measured
+    name = (load_glossary().to_english(base) if base else None) or ""
     if name and fig.kind == "percent" and _PER_BASE.match(raw_label):
         name = f"the share of {name}"  # 按合同金额的50%: 50% of the contract amount
     year = year_phrase(ev.text)
@@ -119,13 +120,14 @@ def english_lead(evidence: list[tuple[int, Evidence]], max_figures: int = 10) ->
     from rag.text.glossary import load_glossary
 
     gloss = load_glossary()
-    parts: list[str] = []
+    named: list[str] = []  # figures whose label has an English name
+    unnamed: list[str] = []  # the rest, shown only when no figure has one
     seen: set[tuple[str, float]] = set()
     for n, ev in evidence:
         text = ev.text
         year = year_phrase(text)
         for fig in extract(text):
-            if fig.kind in ("year", "date") or len(parts) >= max_figures:
+            if fig.kind in ("year", "date") or len(named) >= max_figures:
                 continue
             pre, post = qualifier(text, fig)
             what = clean_label(label(text, fig))
@@ -135,18 +137,25 @@ def english_lead(evidence: list[tuple[int, Evidence]], max_figures: int = 10) ->
                 continue
             seen.add((name, fig.value))
             phrase = " ".join(x for x in (name + ":" if name else "", pre, english_number(fig), post) if x)
-            parts.append(f"{phrase}{' ' + year if year else ''} [{n}]")
+            (named if english else unnamed).append(f"{phrase}{' ' + year if year else ''} [{n}]")
+    parts = named or unnamed[:max_figures]
     if not parts:
         n, ev = evidence[0]
-        return f"The closest source passage says: 「{ev.text}」 [{n}]"
+        return f"The closest source passage says: 「{ev.text}」 [{n}]."
     return "The sources give: " + "; ".join(parts) + "."
 
 
 def english_quote(item: tuple[int, Evidence]) -> str:
-    """For who/which/where/when questions: the sentence itself, with English names beside."""
+    """For who/which/where/when questions: an English sentence naming the people, organisations and
+    places the source names (in English, the original beside), then the sentence itself."""
+    from rag.generators.chinese import is_english
     from rag.text.glossary import load_glossary
 
     n, ev = item
-    names = load_glossary().english_names(ev.text)
-    glossed = "; ".join(f"{zh} = {en}" for zh, en in names[:6])
-    return f"The source says: 「{ev.text}」 [{n}]" + (f" ({glossed})" if glossed else "")
+    if is_english(ev.text):
+        return f"The source says: 「{ev.text}」 [{n}]."
+    names = [f"{en} ({zh})" for zh, en in load_glossary().english_names(ev.text)[:6]]
+    if not names:
+        return f"The source, in Chinese, says: 「{ev.text}」 [{n}]."
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"The source, in Chinese, names {listed} [{n}]. It says: 「{ev.text}」 [{n}]."

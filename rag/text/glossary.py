@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rag.errors import ConfigError
 from rag.text import stopwords
+from rag.text.regional import to_mainland
 from rag.text.textnorm import to_simplified
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "glossary.tsv"
@@ -143,7 +144,7 @@ class Glossary:
     def to_english(self, chinese: str, filler: Collection[str] = stopwords.LABEL_FILLER) -> str | None:
         """Word-by-word English for a short Chinese label (e.g. 人工智能终端产业规模 ->
         "ai terminal industry scale"), or None when part of it has no glossary entry."""
-        text = re.sub(r"\s+", "", to_simplified(chinese))
+        text = re.sub(r"\s+", "", to_mainland(to_simplified(chinese)))  # 服務機械人 is 服务机器人
         out: list[str] = []
         i = 0
         while i < len(text):

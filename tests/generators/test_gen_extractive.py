@@ -99,3 +99,18 @@ def test_an_english_up_to_is_written_as_a_chinese_ceiling_in_the_askers_script()
 def test_a_chinese_question_that_asks_no_figure_gets_the_english_quote_in_a_chinese_sentence() -> None:
     text = answer(zh_request("湖北要培育什么样的产业园？", HUBEI, terms=("industrial",)))
     assert text == "来源为英文，原文：「" + HUBEI + "」[1]"
+
+
+def test_an_english_who_question_gets_a_sentence_naming_the_people_and_places_in_english() -> None:
+    from rag.generators.english import english_quote
+
+    text = english_quote((1, ev("doc", "梁文鋒從廣東湛江,去杭州求學,創立了DeepSeek;", 0.9)))
+    assert text.startswith("The source, in Chinese, names Liang Wenfeng (梁文鋒)")
+    assert text.endswith("It says: 「梁文鋒從廣東湛江,去杭州求學,創立了DeepSeek;」 [1].")
+
+
+def test_an_english_figure_list_leaves_out_labels_it_cannot_name_in_english() -> None:
+    from rag.generators.english import english_lead
+
+    text = english_lead([(1, ev("doc", "服務機械人產量增長25.8%,要集聚10家企業。", 0.9))])
+    assert "service robot" in text and "「" not in text
