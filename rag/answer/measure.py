@@ -48,7 +48,7 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
         m = _EN_MEASURE.search(question)
         if not m:
             return (), ""
-        groups = load_glossary().expand_groups(m.group("a") or m.group("b"))
+        groups = load_glossary().expand_groups(m.group("a") or m.group("b"), with_english=True)
         # "What is Shenzhen's target for…" names a generic measure, as 目标 does in Chinese
         return tuple(_with_synonyms(tuple(normalize(x).lower() for x in g)) for g in groups
                      if not all(normalize(x) in _GENERIC_MEASURES for x in g)), ""
@@ -101,7 +101,7 @@ def follow_up_measure(latest: str, lang: str) -> tuple[tuple[str, ...], ...]:
         m = _FOLLOW_UP_EN.match(latest.strip())
         if not m:
             return ()
-        return tuple(tuple(normalize(x).lower() for x in g) for g in load_glossary().expand_groups(m.group("x")))
+        return tuple(tuple(normalize(x).lower() for x in g) for g in load_glossary().expand_groups(m.group("x"), with_english=True))
     m = _FOLLOW_UP_ZH.match(normalize(latest).strip())
     if not m:
         return ()

@@ -75,7 +75,7 @@ def question_terms(question: str, lang: str, bm25: BM25) -> list[Term]:
         digits = fig.surface.rstrip("年")
         add((digits,) if fig.kind == "year" else (normalize(fig.surface),), "year" if fig.kind == "year" else "figure")
     if lang == "en":
-        groups = load_glossary().expand_groups(_EN_FRAME.sub(" ", question))
+        groups = load_glossary().expand_groups(_EN_FRAME.sub(" ", question), with_english=True)
         for group in groups:
             add(tuple(normalize(g).lower() for g in group))
         latin = [w.lower().strip(".'") for w in _LATIN.findall(question)]

@@ -12,12 +12,10 @@ Enters: the request and the chosen evidence. Leaves: ``is_english``, ``chinese_n
 
 from __future__ import annotations
 
-import re
-
 from rag.generators.english import clause_before
 from rag.generators.figure_fit import figure_fit
 from rag.text.figures import extract
-from rag.text.lexicon import bound, direction_chinese, is_currency, magnitudes, units
+from rag.text.lexicon import bound, direction_chinese, magnitudes, unit_after
 from rag.text.textnorm import cjk_count, to_script
 from rag.types import Evidence, GenerationRequest
 
@@ -42,13 +40,6 @@ def chinese_number(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:g}"
 
 
-def _unit_after(text: str) -> str:
-    """The Chinese unit of the English unit word right after a figure ("yuan" -> 元), "" for none."""
-    head = text.lstrip().lower()
-    found = [u for u in units() if u.english and re.match(re.escape(u.english.lower()) + r"\b", head)]
-    return max(found, key=lambda u: len(u.english)).word if found else ""
-
-
 def _figure(request: GenerationRequest, ev: Evidence) -> str:
     """The figure that answers the question, in Chinese with its bound and unit; "" for none."""
     from rag.answer.focus import Focus
@@ -60,10 +51,8 @@ def _figure(request: GenerationRequest, ev: Evidence) -> str:
     for fig in extract(ev.text):
         if fig.kind in ("year", "date"):
             continue
-        unit = "" if fig.kind == "percent" else _unit_after(ev.text[fig.end :])
+        unit = "" if fig.kind == "percent" else (fig.unit or unit_after(ev.text[fig.end :]))
         fit = figure_fit(ev, fig, request)
-        if request.count and (fig.kind == "percent" or is_currency(unit)):
-            fit -= 15  # "how many" is not answered by money or a share
         if not unit and request.count and fig.kind != "percent":
             unit = focus.unit  # 多少家: the count in the measure word asked in
         written = fig.surface.replace(" ", "") if fig.kind == "percent" else chinese_number(fig.value) + unit

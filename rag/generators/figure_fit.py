@@ -7,9 +7,11 @@ document that gives the same quantity a different value (a disagreement to show,
 
 from __future__ import annotations
 
+import re
+
 from rag.generators.english import clause_before
 from rag.text.figures import Figure, extract
-from rag.text.lexicon import is_currency
+from rag.text.lexicon import is_currency, unit_after
 from rag.text.textnorm import normalize
 from rag.types import Evidence, GenerationRequest
 
@@ -22,9 +24,16 @@ def figure_fit(ev: Evidence, fig: Figure, request: GenerationRequest) -> int:
     """How well a figure answers the question: the question's words and the asked measure around
     it; a "how many" question is not answered by a percentage or an amount of money."""
     before = normalize(clause_before(ev.text, fig.start))
-    clause = before + normalize(ev.text[fig.start : fig.end + 12])
-    fit = sum(1 for t in request.terms if not t.isdigit() and t in clause) * 10 + _measure_fit(before, request)
-    if request.count and (fig.kind == "percent" or is_currency(fig.unit)):
+    measured = _measure_fit(before, request)
+    if request.count:  # what is counted follows the number: 3000家企业, 5 industrial parks
+        after = normalize(re.split(r"[，,。；;：:、]", ev.text[fig.end :])[0][:40]).lower()
+        measured = max(measured, _measure_fit(after, request))
+    else:
+        after = normalize(ev.text[fig.end : fig.end + 12])
+    clause = before + normalize(ev.text[fig.start : fig.end]) + after
+    fit = sum(1 for t in request.terms if not t.isdigit() and t in clause) * 10 + measured
+    # (an English source's unit follows the number as a word: 350 billion yuan)
+    if request.count and (fig.kind == "percent" or is_currency(fig.unit or unit_after(ev.text[fig.end :]))):
         fit -= 15
     return fit
 

@@ -117,15 +117,18 @@ class Glossary:
         """(Chinese name in matching form, English name) for every named entity."""
         return list(self._names)
 
-    def expand_groups(self, text: str) -> list[tuple[str, ...]]:
-        """Like ``expand`` but one tuple of Chinese alternatives per matched English phrase."""
+    def expand_groups(self, text: str, *, with_english: bool = False) -> list[tuple[str, ...]]:
+        """Like ``expand`` but one tuple of Chinese alternatives per matched English phrase; with
+        ``with_english``, the phrase as the text words it comes last, so an English source matches too."""
         toks = words(text)
         groups: list[tuple[str, ...]] = []
+        seen: set[tuple[str, ...]] = set()
         i = 0
         while i < len(toks):
             entry, n = self._match(toks, i)
-            if entry is not None and entry.chinese not in groups:
-                groups.append(entry.chinese)
+            if entry is not None and entry.chinese not in seen:
+                seen.add(entry.chinese)
+                groups.append((*entry.chinese, " ".join(toks[i : i + n])) if with_english else entry.chinese)
             i += n
         return groups
 

@@ -186,6 +186,14 @@ def unit_english(unit: str) -> str:
     return max(found, key=lambda u: len(u.word)).english if found else ""
 
 
+def unit_after(english_text: str) -> str:
+    """The unit an English figure is followed by, as its Chinese word ("yuan (..." -> 元, "US dollars"
+    -> 美元), "" for none."""
+    head = english_text.lstrip().lower()
+    found = [u for u in units() if u.english and re.match(re.escape(u.english.lower()) + r"\b", head)]
+    return max(found, key=lambda u: len(u.english)).word if found else ""
+
+
 def is_currency(unit: str) -> bool:
     """Is ``unit`` money (元, 亿元, 美元...)?"""
     return any(unit.endswith(c) for c in unit_words("currency"))

@@ -114,3 +114,14 @@ def test_an_english_figure_list_leaves_out_labels_it_cannot_name_in_english() ->
 
     text = english_lead([(1, ev("doc", "服務機械人產量增長25.8%,要集聚10家企業。", 0.9))])
     assert "service robot" in text and "「" not in text
+
+
+def test_a_how_many_question_takes_the_count_the_counted_noun_follows_not_a_sum_of_money() -> None:
+    from rag.generators.figure_fit import best_figure
+
+    q = "How many industrial parks at the 10-billion-yuan level does Hubei plan to cultivate by 2027?"
+    focus = Focus.of(q, "en")
+    req = GenerationRequest(question=q, language="en", evidence=(ev("en-doc", HUBEI, 0.9),),
+                            terms=("industrial parks", "cultivate", "level"), measure=focus.measure, count=focus.count)
+    best = best_figure(req.evidence[0], req)
+    assert best is not None and best[1].value == 5

@@ -227,3 +227,11 @@ def test_uncovered_words_are_those_no_phrase_and_no_stopword_takes() -> None:
     out = load_glossary().uncovered("What housing subsidy does the artificial intelligence plan offer engineers?")
     assert "engineers" in out and "offer" in out and "housing" not in out
     assert "artificial" not in out and "intelligence" not in out and "what" not in out
+
+
+def test_groups_can_carry_the_english_phrase_so_an_english_source_matches_too() -> None:
+    from rag.text.glossary import load_glossary
+
+    groups = load_glossary().expand_groups("How many industrial parks", with_english=True)
+    assert any(g[-1] == "industrial parks" and any("\u4e00" <= c <= "\u9fff" for c in g[0]) for g in groups)
+    assert all(not g[-1].isascii() for g in load_glossary().expand_groups("How many industrial parks"))
