@@ -157,6 +157,9 @@ def load_service(settings: Settings, generator: str) -> ChatService:
     chain = make_chain(settings, generator)
     print("policy-qa: warming up the embedding model (first start can take half a minute)…", flush=True)
     chain.index.search("深圳人工智能企业数量", 1)
+    from rag.text.dictionary import chinese_for
+
+    chinese_for("policy")  # the dictionary's English->Chinese table, built once (about 2 s) before the first question
     load = getattr(getattr(chain.generator, "chat", None), "load", None)
     if callable(load):
         print("policy-qa: loading the language model…", flush=True)

@@ -9,6 +9,7 @@ measures (else the Chinese label in 「」) and the year it is for. The words co
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from rag.text.figures import Figure, extract
 from rag.text.lexicon import (
@@ -19,6 +20,7 @@ from rag.text.lexicon import (
     magnitudes,
     nearest_bound,
     qualifier_words,
+    unit_after,
     unit_english,
 )
 from rag.text.textnorm import normalize
@@ -99,6 +101,8 @@ def figure_phrase(ev: Evidence, fig: Figure) -> str:
         before = ev.text[prior : fig.start].lstrip("".join(qualifier_words("answer", "after")))
     direction = direction_english(bound(before[-4:], ev.text[fig.end : fig.end + 2]) or nearest_bound(before))
     pre, post = qualifier(ev.text, fig)
+    if not fig.unit and fig.kind == "number":  # an English source names the unit after the number
+        fig = replace(fig, unit=unit_after(ev.text[fig.end :]))
     raw_label = label(ev.text, fig) or ""
     base = _PER_BASE.sub("", clean_label(raw_label))
     # a label the glossary cannot put in English is left out: the quote that follows says what is measured

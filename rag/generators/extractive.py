@@ -67,9 +67,13 @@ def disagreement_note(request: GenerationRequest, item: tuple[int, Evidence]) ->
     return DIFFERS_ZH[request.language] + to_script(ev.text, request.language) + f"[{n}]"
 
 
+_ASKS_WHO = re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose|which)\b(?![^?]*\bhow (?:many|much)\b)", re.I)
+
+
 def asks_for_number(question: str) -> bool:
-    """Does an English question ask for a quantity (so a list of figures answers it)?"""
-    return bool(_NUMERIC_Q.search(question))
+    """Does an English question ask for a quantity (so a list of figures answers it)? "Which fund
+    manager..." asks for a name, whatever words follow, unless it quotes a figure to confirm."""
+    return bool(_NUMERIC_Q.search(question)) and not (_ASKS_WHO.search(question) and not re.search(r"\d", question))
 
 
 class ExtractiveGenerator:

@@ -22,7 +22,7 @@ from rag.ingest.lines import caption_spans
 from rag.targets.metric import GROWTH, clause, group_metric, metric_span
 from rag.targets.numbers import Fig, find_figures
 from rag.targets.scopes import place_refs
-from rag.targets.titles import ANAPHORA, SOURCE, doc_titles, nearest
+from rag.targets.titles import ANAPHORA, SOURCE, doc_titles, is_plan_title, nearest
 from rag.targets.years import TITLE_YEAR, YearRef, document_year, infer_kind, year_refs
 from rag.text.figures import normalize_keep_length
 from rag.text.lexicon import AT_MOST, bound, is_currency, nearest_bound, support_role, unit_words
@@ -41,6 +41,8 @@ class DocReader:
         self.doc, self.to_english = doc, to_english
         self.n = normalize_keep_length(doc.text)
         self.doc_year = document_year(doc.meta.published, self.n)
+        # a plan or measures document itself, not an article about one (its title says which)
+        self.plan = is_plan_title(normalize_keep_length(doc.meta.title))
         self.places = place_refs(self.n)
         common = Counter(sc for _, sc in self.places).most_common(1)
         self.default_scope = common[0][0] if common else ""
@@ -98,7 +100,7 @@ class DocReader:
         if ref is None and para_year is not None:
             ref, source = para_year, "paragraph"
         window = n[max(n.rfind("—", 0, fig.start), n.rfind(":", 0, fig.start), 0) :]
-        kind = infer_kind(ref, window, self.doc_year)
+        kind = infer_kind(ref, window, self.doc_year, self.plan)
         if ref is not None:
             return ref.year, ref.as_of, source, kind
         t = TITLE_YEAR.search(n) if kind == "statistic" else None

@@ -10,7 +10,19 @@ from __future__ import annotations
 import re
 
 TITLE = re.compile(r"《[^《》]{2,80}》")
-_DOC_TITLE = re.compile(r"计划|规划|方案|白皮书|报告|名单|条例|意见|办法|通知|观察|政策|纲要|清单|榜单")
+_PLAN_WORDS = r"计划|规划|方案|意见|办法|措施|纲要|政策"  # what a government sets out to do
+_DOC_TITLE = re.compile(_PLAN_WORDS + r"|白皮书|报告|名单|条例|通知|观察|清单|榜单")
+_PLAN_TITLE_END = re.compile(r"(?:" + _PLAN_WORDS + r")$")
+_BRACKETED = re.compile(r"[(（][^)）]*[)）]")
+_SENTENCE_MARKS = re.compile(r"[：:，,！!？?]")
+
+
+def is_plan_title(title: str) -> bool:
+    """Is this the title of a plan or measures document itself ("廊坊市促进人工智能产业发展若干措施",
+    "...三年行动计划(2024-2026年)"), not of an article about one ("两天连出“三方案四计划”")? An
+    official title is a noun phrase that ends in its genre word, without sentence punctuation."""
+    t = _BRACKETED.sub("", title).strip()
+    return bool(_PLAN_TITLE_END.search(t)) and not _SENTENCE_MARKS.search(t)
 SOURCE = re.compile(
     r"(?:另据|根据|(?<![数证依占])据)(?P<name>[^，,。；;：:]{2,20})(?:统计|报道|显示|数据|介绍|发布|公布)(?=[，,。：:；;]|$)"
 )

@@ -62,15 +62,19 @@ def document_year(published: str, text: str) -> int:
     return max(said, default=0)
 
 
-def infer_kind(ref: YearRef | None, n: str, doc_year: int) -> str:
-    """Target for plans and goals (到2026年, 力争, 目标, a future year), statistic for what is reported."""
+def infer_kind(ref: YearRef | None, n: str, doc_year: int, plan: bool = False) -> str:
+    """Target for plans and goals (到2026年, 力争, 目标, a future year), statistic for what is reported.
+    In a plan itself (``plan``: its title names a plan or measures), a figure with no past marker is
+    what the plan sets out to do (建成1个…, 部署10个以上…)."""
     if ref is not None:
         if ref.mode == "to":
             return "target"
+        if plan and ref.year >= doc_year and not _PAST.search(n):
+            return "target"  # the plan's own date (中山市…2025年2月21日印发) reports nothing
         if ref.mode == "asof" or ref.year < doc_year:
             return "statistic"
         if ref.year > doc_year:
             return "target"
     if _PAST.search(n):
         return "statistic"
-    return "target" if _FUTURE.search(n) else "statistic"
+    return "target" if _FUTURE.search(n) or plan else "statistic"

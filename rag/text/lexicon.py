@@ -41,8 +41,10 @@ def table(name: str) -> dict[str, str]:
 
 
 def alternation(words: Iterable[str]) -> str:
-    """A regex alternation of ``words``, longest first (so 个百分点 is tried before 个)."""
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    """A regex alternation of ``words``, longest first (so 个百分点 is tried before 个); a Latin unit
+    in any case (100EFlops is EFLOPS)."""
+    return "|".join(f"(?i:{re.escape(w)})" if w.isascii() and w.isalpha() and len(w) > 2 else re.escape(w)
+                    for w in sorted(words, key=len, reverse=True))
 
 
 @dataclass(frozen=True)

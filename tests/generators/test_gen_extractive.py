@@ -125,3 +125,19 @@ def test_a_how_many_question_takes_the_count_the_counted_noun_follows_not_a_sum_
                             terms=("industrial parks", "cultivate", "level"), measure=focus.measure, count=focus.count)
     best = best_figure(req.evidence[0], req)
     assert best is not None and best[1].value == 5
+
+
+def test_an_english_figure_from_an_english_source_keeps_its_unit_and_bound() -> None:
+    from rag.generators.english import figure_phrase
+    from rag.text.figures import extract
+
+    e = ev("en-doc", LINGANG, 0.9)
+    assert figure_phrase(e, extract(LINGANG)[0]) == "up to 20 million yuan"
+
+
+def test_a_which_question_without_a_figure_asks_for_a_name_one_with_a_figure_for_it_confirmed() -> None:
+    from rag.generators.extractive import asks_for_number
+
+    assert not asks_for_number("Which fund manager has Hong Kong appointed to run its new fund?")
+    assert asks_for_number("Which plan sets a 2026 goal of more than 150 million AI devices?")
+    assert asks_for_number("How large is the fund Hong Kong plans to launch?")

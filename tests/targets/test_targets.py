@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parents[2]
 GOLD = ROOT / "eval" / "targets.jsonl"
 
 
-def rows_of(text: str, published: str = "2025-03-05", doc_id: str = "t") -> list[TargetRow]:
+def rows_of(text: str, published: str = "2025-03-05", doc_id: str = "t", title: str = "") -> list[TargetRow]:
     """Rows of a one-document corpus built from ``text`` (cleaned the way the corpus is)."""
     c = clean(text)
-    meta = DocMeta(doc_id=doc_id, title=doc_id, published=published, script="zh-Hans")
+    meta = DocMeta(doc_id=doc_id, title=title or doc_id, published=published, script="zh-Hans")
     doc = Document(meta, "", text, c.text, c.offsets, c.headings)
     return extract_targets([doc])
 
@@ -123,6 +123,20 @@ def test_kind_and_year_inference() -> None:
     )
     aim = one("全市人工智能终端产业规模力争1万亿元。")
     assert aim.kind == "target"
+
+
+def test_in_a_plan_itself_an_undated_figure_is_a_target_in_an_article_a_statistic() -> None:
+    text = "中山市人民政府2025年2月21日印发。建成1个城市人工智能赋能中心,部署10个以上行业应用模型。"
+    plan = rows_of(text, published="2025-02-21", title="中山市推进“人工智能+”产业创新发展的若干政策措施")
+    assert [(r.value_text, r.kind) for r in plan] == [("1个", "target"), ("10个", "target")]
+    article = rows_of(text, published="2025-02-21", title="深圳最近似乎有点“急”:两天连出“三方案四计划”")
+    assert {r.kind for r in article} == {"statistic"}
+    past = rows_of("截至2024年底,全市已建成1个赋能中心。", title="廊坊市促进人工智能产业发展若干措施")
+    assert [r.kind for r in past] == ["statistic"]
+
+
+def test_eflops_is_a_unit_in_any_case() -> None:
+    assert one("到2026年,智能算力规模达到100EFlops。").unit.upper() == "EFLOPS"
 
 
 def test_year_and_plan_carried_by_anaphora() -> None:
