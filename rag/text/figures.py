@@ -89,6 +89,9 @@ def _to_float(num: str) -> float | None:
         return None
 
 
+_ENUMERATOR = re.compile(r"(?:^|\n)[ \t]*(\d{1,2})[.．、](?!\d)")
+
+
 def extract(text: str) -> list[Figure]:
     """All figures in ``text`` (Chinese or English), with citation markers like [1] ignored.
 
@@ -98,6 +101,8 @@ def extract(text: str) -> list[Figure]:
     norm = _MARKER.sub(lambda m: " " * len(m.group()), normalize_keep_length(text))
     out: list[Figure] = []
     taken: list[tuple[int, int]] = []
+    # "3.加快AI大模型建设", "1. Supporting…": the number of a list item, not a quantity
+    taken += [(m.start(1), m.end(1)) for m in _ENUMERATOR.finditer(norm)]
     for m in _DATE.finditer(norm):  # 2月10日至11日: parts of a date, not quantities
         for g in range(1, 5):
             if m.group(g):

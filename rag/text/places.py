@@ -25,7 +25,8 @@ _LEVEL_SUFFIX = ("省", "市", "自治区", "特别行政区")
 # jieba's count above which a district's bare name is first a word (平原 7,457, 商城 1,270, 新建
 # 1,000): such a district is recognised only with its suffix (新建区)
 COMMON_WORD_FREQ = 500
-_EN_WORDS = re.compile(r"[A-Z][A-Za-z]*(?:['’\-][A-Za-z]+)*")
+# capitalised words, and the kind of division in any case ("Shijingshan district")
+_EN_WORDS = re.compile(r"[A-Z][A-Za-z]*(?:['’\-][A-Za-z]+)*|\b(?:district|county|city|province)\b")
 _EN_TAIL = re.compile(r"^(district|city|province|county|new area|special area|sar)$", re.I)
 
 

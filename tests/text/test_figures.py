@@ -46,3 +46,11 @@ def test_numbers_in_chinese_numerals_get_their_value() -> None:
 def test_chinese_numerals_that_are_not_figures_stay_words() -> None:
     for text in ("一个平台", "万物互联", "十四五规划", "第一家", "一带一路", "三大产业", "连续三年"):
         assert extract(text) == [], text
+
+
+def test_a_list_items_number_is_not_a_figure() -> None:
+    from rag.text.figures import extract
+
+    assert extract("3.加快AI大模型建设。") == []
+    assert [f.surface for f in extract("12、发放6亿元算力券")] == ["6亿元"]
+    assert [f.surface for f in extract("3.5亿元")] == ["3.5亿元"]

@@ -60,3 +60,8 @@ def test_search_terms_cross_languages() -> None:
 
     assert "嘉兴" in search_terms("What is Jiaxing's target?", "en")
     assert "lingang" in search_terms("临港新片区的支持", "zh-Hans")
+
+
+def test_a_lower_case_division_word_still_makes_a_district_name() -> None:
+    assert named_places("What housing subsidy does Shijingshan district offer?") == {"石景山区"}
+    assert named_places("Shenzhen plans a new district") == {"深圳"}
