@@ -81,10 +81,12 @@ def table_line(row: TargetRow, language: str, n: int) -> str:
     plan = row.plan.strip("《》") if row.plan else ""
     if language == "en":
         fig = Figure(row.value_text, row.value, "percent" if row.unit == "%" else "number", row.unit)
-        metric = row.metric_en or f"「{row.metric}」"
         qual = lexicon.english_qualifier(row.qualifier)
-        src = f" (《{plan}》)" if plan else ""
-        return f"{metric}: {qual + ' ' if qual else ''}{english_number(fig)} by {row.year}{src} [{n}]"
+        figure = f"{qual + ' ' if qual else ''}{english_number(fig)} by {row.year}"
+        if row.metric_en:
+            return f"{row.metric_en}: {figure}" + (f" (《{plan}》)" if plan else "") + f" [{n}]"
+        # no English for the metric: the figure first, the source's own words for it in brackets
+        return f"{figure} ({row.metric}" + (f", 《{plan}》" if plan else "") + f") [{n}]"
     src = f"（《{plan}》）" if plan else ""
     qual = "" if row.qualifier in row.value_text else row.qualifier
     before, after = ("", qual) if qual in lexicon.qualifier_words("answer", "after") else (qual, "")

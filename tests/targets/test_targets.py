@@ -309,3 +309,12 @@ def test_subsidy_caps_rates_and_budgets_are_their_own_kinds(sentence: str, value
                    path="d.txt", raw=sentence, text=cl.text, offsets=cl.offsets, headings=cl.headings)
     rows = [r for r in extract_targets([doc]) if r.value_text == value_text]
     assert rows and rows[0].kind == kind
+
+
+def test_an_english_table_line_without_an_english_metric_puts_the_figure_first(rows: list[TargetRow]) -> None:
+    from rag.answer.table_answer import table_line
+
+    got = answer_from_table("What are Shenzhen's targets for 2027?", rows) or []
+    lines = [table_line(r, "en", n) for n, r in enumerate(got, 1)]
+    assert lines and all("「" not in line and not line.startswith("(") for line in lines)
+    assert all(re.search(r"\b(?:by|at least|more than|up to)\b", line) for line in lines)
