@@ -239,7 +239,8 @@ class QAChain:
         return GenerationRequest(question=turn.query, language=turn.language, evidence=turn.evidence, terms=terms,
                                  follow_up=follow_up, previous=previous[-1] if follow_up else "",
                                  titles=titles, history=turn.history, contexts=tuple(contexts),
-                                 measure=focus.measure if focus else (), count=focus.count if focus else False)
+                                 measure=focus.measure if focus else (), count=focus.count if focus else False,
+                                 quantity=focus.quantity if focus else False, unit=focus.unit if focus else "")
 
     def _abstain(self, turn: Turn) -> Answer:
         return Answer(

@@ -134,7 +134,7 @@ class HybridIndex:
             return []
         out = []
         for i, score in fused:
-            if other_language and textnorm.cjk_count(self.chunks[i].text) * 2 > len(self.chunks[i].text):
+            if other_language and textnorm.cjk_share(self.chunks[i].text) > 0.5:
                 continue
             if i not in self._places:
                 chunk = self.chunks[i]

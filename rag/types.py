@@ -160,3 +160,5 @@ class GenerationRequest:
     previous: str = ""  # then joined to ``previous``, the question it follows
     measure: tuple[tuple[str, ...], ...] = ()  # what quantity is asked about, each group by its forms
     count: bool = False  # "how many": a number of things, not an amount of money or a percentage
+    quantity: bool = False  # a figure is asked for (how many, how much, 多少, what share)
+    unit: str = ""  # the measure word the question counts in (家 of 多少家)

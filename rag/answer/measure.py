@@ -42,7 +42,7 @@ _EN_MEASURE = re.compile(
 
 def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...], str]:
     """What a "how many / 多少" question counts, as Chinese alternatives, and the measure word
-    it asks in (台 of 多少台): ``(("产量",), "台")`` for 工业机器人产量是多少台. Empty when the
+    it asks in (台 of 多少台): ``(("销量",), "台")`` for 服务机器人销量是多少台. Empty when the
     question is not of that shape or names only a generic measure (目标, 数量)."""
     if lang == "en":
         m = _EN_MEASURE.search(question)

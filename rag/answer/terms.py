@@ -75,7 +75,8 @@ def question_terms(question: str, lang: str, bm25: BM25) -> list[Term]:
         digits = fig.surface.rstrip("年")
         add((digits,) if fig.kind == "year" else (normalize(fig.surface),), "year" if fig.kind == "year" else "figure")
     if lang == "en":
-        groups = load_glossary().expand_groups(_EN_FRAME.sub(" ", question), with_english=True)
+        framed = _EN_FRAME.sub(" ", question)
+        groups = load_glossary().expand_groups(framed, with_english=True)
         for group in groups:
             add(tuple(normalize(g).lower() for g in group))
         latin = [w.lower().strip(".'") for w in _LATIN.findall(question)]
@@ -83,7 +84,6 @@ def question_terms(question: str, lang: str, bm25: BM25) -> list[Term]:
             if w not in stopwords.SEARCH and bm25.idf(w) is not None:
                 add((w,))
         # the words the glossary lacks, by the dictionary's Chinese: a passage without them does not answer
-        framed = _EN_FRAME.sub(" ", question)
         for w in load_glossary().uncovered(framed):
             chinese = chinese_for(w) if w.isalpha() and len(w) > 2 and w not in stopwords.SEARCH else ()
             if chinese and w in latin and not named_places(w):

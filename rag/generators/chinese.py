@@ -16,7 +16,7 @@ from rag.generators.english import clause_before
 from rag.generators.figure_fit import figure_fit
 from rag.text.figures import extract
 from rag.text.lexicon import bound, direction_chinese, magnitudes, unit_after
-from rag.text.textnorm import cjk_count, to_script
+from rag.text.textnorm import cjk_share, to_script
 from rag.types import Evidence, GenerationRequest
 
 _FIGURE = "来源（英文）给出的是{figure}[{n}]。原文：「{quote}」[{n}]"
@@ -25,7 +25,7 @@ _QUOTE = "来源为英文，原文：「{quote}」[{n}]"
 
 def is_english(text: str) -> bool:
     """Mostly Latin script: fewer Chinese characters than a tenth of the text."""
-    return cjk_count(text) * 10 < len(text)
+    return bool(text) and cjk_share(text) < 0.1
 
 
 def chinese_number(value: float) -> str:
@@ -42,10 +42,7 @@ def chinese_number(value: float) -> str:
 
 def _figure(request: GenerationRequest, ev: Evidence) -> str:
     """The figure that answers the question, in Chinese with its bound and unit; "" for none."""
-    from rag.answer.focus import Focus
-
-    focus = Focus.of(request.question, request.language)
-    if not focus.quantity:
+    if not request.quantity:
         return ""
     best: tuple[int, str] | None = None
     for fig in extract(ev.text):
@@ -54,7 +51,7 @@ def _figure(request: GenerationRequest, ev: Evidence) -> str:
         unit = "" if fig.kind == "percent" else (fig.unit or unit_after(ev.text[fig.end :]))
         fit = figure_fit(ev, fig, request)
         if not unit and request.count and fig.kind != "percent":
-            unit = focus.unit  # 多少家: the count in the measure word asked in
+            unit = request.unit  # 多少家: the count in the measure word asked in
         written = fig.surface.replace(" ", "") if fig.kind == "percent" else chinese_number(fig.value) + unit
         bounded = direction_chinese(bound(clause_before(ev.text, fig.start))) + written
         if fit > 0 and (best is None or fit > best[0]):

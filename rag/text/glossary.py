@@ -10,7 +10,7 @@ English is matched case-insensitively on word boundaries, longest phrase first, 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -117,31 +117,33 @@ class Glossary:
         """(Chinese name in matching form, English name) for every named entity."""
         return list(self._names)
 
-    def expand_groups(self, text: str, *, with_english: bool = False) -> list[tuple[str, ...]]:
-        """Like ``expand`` but one tuple of Chinese alternatives per matched English phrase; with
-        ``with_english``, the phrase as the text words it comes last, so an English source matches too."""
+    def _phrases(self, text: str) -> Iterator[tuple[list[str], Entry | None]]:
+        """The words of English ``text`` left to right, each glossary phrase as one step: (its words,
+        its entry), or (one word, None) where no phrase starts."""
         toks = words(text)
-        groups: list[tuple[str, ...]] = []
-        seen: set[tuple[str, ...]] = set()
         i = 0
         while i < len(toks):
             entry, n = self._match(toks, i)
+            yield toks[i : i + n], entry
+            i += n
+
+    def expand_groups(self, text: str, *, with_english: bool = False) -> list[tuple[str, ...]]:
+        """Like ``expand`` but one tuple of Chinese alternatives per matched English phrase; with
+        ``with_english``, the phrase as the text words it comes last, so an English source matches too."""
+        groups: list[tuple[str, ...]] = []
+        seen: set[tuple[str, ...]] = set()
+        for phrase, entry in self._phrases(text):
             if entry is not None and entry.chinese not in seen:
                 seen.add(entry.chinese)
-                groups.append((*entry.chinese, " ".join(toks[i : i + n])) if with_english else entry.chinese)
-            i += n
+                groups.append((*entry.chinese, " ".join(phrase)) if with_english else entry.chinese)
         return groups
 
     def uncovered(self, text: str) -> list[str]:
         """The words of English ``text`` that no glossary phrase covers, less stopwords, in order."""
-        toks = words(text)
         out: list[str] = []
-        i = 0
-        while i < len(toks):
-            entry, n = self._match(toks, i)
-            if entry is None and toks[i] not in stopwords.ENGLISH and toks[i] not in out:
-                out.append(toks[i])
-            i += n
+        for phrase, entry in self._phrases(text):
+            if entry is None and phrase[0] not in stopwords.ENGLISH and phrase[0] not in out:
+                out.append(phrase[0])
         return out
 
     def to_english(self, chinese: str, filler: Collection[str] = stopwords.LABEL_FILLER) -> str | None:
@@ -174,14 +176,10 @@ class Glossary:
         Longest phrase wins ("embodied intelligence robots" -> 具身智能, 机器人 before "intelligence");
         stopwords and plain digits give nothing; number words do ("billion" -> 亿).
         """
-        toks = words(text)
         found: dict[str, None] = {}
-        i = 0
-        while i < len(toks):
-            entry, n = self._match(toks, i)
+        for _, entry in self._phrases(text):
             if entry is not None:
                 found.update(dict.fromkeys(entry.chinese))
-            i += n
         return list(found)
 
     def english_names(self, chinese_text: str) -> list[tuple[str, str]]:

@@ -66,6 +66,11 @@ def cjk_count(text: str) -> int:
     return len(_CJK.findall(text))
 
 
+def cjk_share(text: str) -> float:
+    """The share of Chinese characters in ``text`` (0 for an empty text)."""
+    return cjk_count(text) / len(text) if text else 0.0
+
+
 def detect_language(text: str) -> str:
     """Return "en", "zh-Hans" or "zh-Hant" for the asker's language and script.
 

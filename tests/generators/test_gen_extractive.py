@@ -82,7 +82,7 @@ LINGANG = "Projects that make breakthroughs shall be offered financial support u
 def zh_request(question: str, text: str, lang: str = "zh-Hans", terms: tuple[str, ...] = ()) -> GenerationRequest:
     focus = Focus.of(question, lang)
     return GenerationRequest(question=question, language=lang, evidence=(ev("en-doc", text, 0.9),), terms=terms,
-                             measure=focus.measure, count=focus.count)
+                             measure=focus.measure, count=focus.count, quantity=focus.quantity, unit=focus.unit)
 
 
 def test_a_chinese_question_on_an_english_source_gets_a_chinese_sentence_with_the_figure_written_in_chinese() -> None:
