@@ -130,7 +130,8 @@ class QAChain:
             turn.query, lang, list(turn.hits), self.index.docs, self.index.bm25,
             limit=self.evidence_limit, latest=turn.latest, focus=focus,
         )
-        support = evidence[0].score if evidence and not evidence[0].off_topic else 0.0
+        # the best support, wherever it sits: a sentence naming the person asked for may come first
+        support = max(e.score for e in evidence) if evidence and not evidence[0].off_topic else 0.0
         return replace(turn, evidence=tuple(evidence), support=support, terms=tuple(terms), focus=focus,
                        timings={**turn.timings, "select_ms": ms_since(t0)})
 

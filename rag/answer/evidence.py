@@ -18,6 +18,7 @@ from rag.answer.focus import Focus
 from rag.answer.guard import is_planted_instruction
 from rag.answer.quantities import years_named
 from rag.answer.terms import Term, coverage, question_terms
+from rag.answer.wanted import gives
 from rag.ingest.chunking import split_sentences
 from rag.retrieval.bm25 import BM25
 from rag.text.textnorm import normalize
@@ -67,4 +68,6 @@ def select_evidence(
                                       focus.off_topic(text, around))
     ranked = sorted(found.values(), key=lambda e: (-e.score, e.rank, e.start))
     on_topic = [e for e in ranked if not e.off_topic]
+    if focus.kind:  # "who...?": the sentences naming someone first (a name jieba misses still answers)
+        on_topic.sort(key=lambda e: not gives(e.text, focus.kind))
     return (on_topic or ranked)[:limit], terms

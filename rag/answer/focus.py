@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answer.measure import TYPED_UNITS, asked_measure, follow_up_measure, mentions, states_unit
+from rag.answer.measure import TYPED_UNITS, asked_measure, counted_kind, follow_up_measure, mentions, states_unit
 from rag.answer.quantities import has_quantity, years_named
+from rag.answer.wanted import wanted_kind
 from rag.text.glossary import load_glossary
 from rag.text.places import about_other_place, lineage, most_specific, named_places
 from rag.text.textnorm import normalize
@@ -38,6 +39,8 @@ class Focus:
     unit: str = ""
     entities: tuple[tuple[str, ...], ...] = ()  # each by its forms (深度求索, deepseek)
     count: bool = False  # "how many": a number of things, not a percentage
+    kind: str = ""  # "person" or "date" when the question asks for one: sentences giving it come first
+    counted: tuple[tuple[str, ...], ...] = ()  # what kind of thing 多少家 counts (人工智能 of 人工智能企业)
 
     @classmethod
     def of(cls, question: str, lang: str, latest: str = "") -> Focus:
@@ -60,7 +63,8 @@ class Focus:
             count = bool(_WANTS_COUNT.search(question))
         quantity = bool(_WANTS_QUANTITY.search(latest) or _WANTS_QUANTITY.search(question))
         entities = tuple(_entities(question, lang))
-        return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities, count)
+        return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities, count,
+                   wanted_kind(latest), counted_kind(latest) if lang != "en" else ())
 
     def place_around(self, context: str) -> bool:
         """Is the place asked about, or one inside it, named in ``context``? For "Beijing's Haidian
@@ -100,7 +104,7 @@ class Focus:
             return "about " + ", ".join(map(str, sorted(years)))
         if self.quantity and not has_quantity(sentence, self.count):
             return "states no figure"
-        for group in self.measure:
+        for group in (*self.measure, *self.counted):
             if not any(mentions(norm, m) for m in group):
                 return f"nothing about {group[0]}"
         if self.unit in TYPED_UNITS and not states_unit(norm, self.unit):

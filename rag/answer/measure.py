@@ -52,22 +52,12 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
         # "What is Shenzhen's target for…" names a generic measure, as 目标 does in Chinese
         return tuple(_with_synonyms(tuple(normalize(x).lower() for x in g)) for g in groups
                      if not all(normalize(x) in _GENERIC_MEASURES for x in g)), ""
-    from jieba import posseg
-
-    toks = [(w, t) for w, t in posseg.lcut(normalize(question).lower()) if w.strip()]
+    toks = _tokens(question)
     for i, (w, _) in enumerate(toks):
         if w not in ("多少", "几", "多"):
             continue
         unit = toks[i + 1][0] if i + 1 < len(toks) and toks[i + 1][0] in _UNITS else ""
-        nouns: list[str] = []
-        after = i + 2 if unit else i + 1
-        if unit or (after < len(toks) and is_measure_noun(toks[after][1])):
-            # 多少家软件企业, 多少农户: what follows is counted, up to the end of the clause
-            for w2, t2 in toks[after:]:
-                if t2 == "x":
-                    break
-                if is_measure_noun(t2):
-                    nouns.append(w2)
+        nouns = _counted(toks, i, unit)
         if not nouns:  # 营收是多少: what precedes is measured
             j = i - 1
             while j >= 0 and toks[j][0] in _LINKS:
@@ -88,6 +78,53 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
         alts += glosses(last)  # an English passage states the measure in English (规模: scale)
         return (tuple(dict.fromkeys(alts)),), unit
     return (), ""
+
+
+def counted_kind(question: str) -> tuple[tuple[str, ...], ...]:
+    """What kind of thing a Chinese "多少家…" counts, beyond the counted noun itself: 人工智能 of
+    多少家人工智能企业, each with its synonyms and English. The answer must name it: Shandong's 106
+    manufacturing companies do not say how many AI companies it has."""
+    toks = _tokens(question)
+    for i, (w, _) in enumerate(toks):
+        if w in ("多少", "几") and i + 1 < len(toks) and toks[i + 1][0] in _UNITS:
+            nouns = [n for n in _counted(toks, i, toks[i + 1][0]) if n not in _GENERIC_MEASURES and len(n) > 1]
+            return tuple(_forms(n) for n in nouns[:-1])
+    return ()
+
+
+def _tokens(question: str) -> list[tuple[str, str]]:
+    """The question's words and part-of-speech tags; a measure word jieba glued to the next word
+    (家链 of 多少家链主企业) is cut off and the rest segmented again."""
+    from jieba import posseg
+
+    toks = [(w, t) for w, t in posseg.lcut(normalize(question).lower()) if w.strip()]
+    for i, (w, _) in enumerate(toks[1:], 1):
+        if toks[i - 1][0] in ("多少", "几") and w not in _UNITS and w[0] in _UNITS and len(w) > 1:
+            rest = "".join(x for x, _ in toks[i:])[1:]
+            return [*toks[:i], (w[0], "q"), *((x, t) for x, t in posseg.lcut(rest) if x.strip())]
+    return toks
+
+
+def _counted(toks: list[tuple[str, str]], i: int, unit: str) -> list[str]:
+    """The nouns after 多少 (at ``i``) and its measure word: 多少家软件企业, 多少农户, up to the clause's end."""
+    after = i + 2 if unit else i + 1
+    if not unit and not (after < len(toks) and is_measure_noun(toks[after][1])):
+        return []
+    nouns = []
+    for w, t in toks[after:]:
+        if t == "x":
+            break
+        if is_measure_noun(t):
+            nouns.append(w)
+    return nouns
+
+
+def _forms(word: str) -> tuple[str, ...]:
+    """A word, its glossary synonyms and English, and its dictionary senses (an English source's forms)."""
+    gloss = load_glossary()
+    english = [word] if word.isascii() else gloss.english_for([word])  # 人工智能: "artificial intelligence"
+    same = [normalize(x).lower() for phrase in english for x in gloss.expand(phrase)]  # whose entry also gives AI
+    return tuple(dict.fromkeys([word, *same, *(e.lower() for e in english), *glosses(word)]))
 
 
 _FOLLOW_UP_ZH = re.compile(r"^(?:" + "|".join(ZH_OPENERS) + r")?(?P<x>.+?)呢\s*[?？]?$")

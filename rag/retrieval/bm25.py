@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -40,6 +41,14 @@ def tokenize(text: str) -> list[str]:
     norm = normalize(text).lower()
     toks = load_jieba().lcut_for_search(norm)
     return [t for t in (t.strip() for t in toks) if t and _TOKEN_OK.search(t) and t not in stopwords.SEARCH]
+
+
+def passage_tokens(chunks: Sequence[Any], docs: Sequence[Any]) -> list[list[str]]:
+    """What BM25 matches each chunk by: its own words and its document's title, since a passage
+    often leaves the subject its title names unsaid (a budget article's fund paragraph never
+    says "budget")."""
+    titles = {d.meta.doc_id: tokenize(d.meta.title) for d in docs}
+    return [tokenize(c.text) + titles.get(c.doc_id, []) for c in chunks]
 
 
 class BM25:

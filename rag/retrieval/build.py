@@ -22,7 +22,7 @@ import numpy as np
 from rag.ingest.chunking import chunk_corpus
 from rag.ingest.corpus import MAX_BYTES, file_sha256, load_corpus
 from rag.retrieval import index_files as disk
-from rag.retrieval.bm25 import BM25, tokenize
+from rag.retrieval.bm25 import BM25, passage_tokens
 from rag.retrieval.embeddings import Embedder
 from rag.retrieval.manifest import build_config, corpus_fingerprint, current_version, hash_dict, package_versions
 from rag.retrieval.store import StoreSpec, prune_store, same_store, write_dense
@@ -143,7 +143,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, embedder: Embedder, chunk_s
         vectors[part] = embedder.embed_batch([textnorm.normalize(chunks[i].text) for i in part], "passage")
         if progress is not None:
             progress(a + len(part), len(todo))
-    bm25 = BM25.build([tokenize(c.text) for c in chunks])
+    bm25 = BM25.build(passage_tokens(chunks, docs))
     disk.fault_point("embedded")
 
     content = hash_dict({"config": config, "files": files, "chunks": [c.chunk_id for c in chunks]})

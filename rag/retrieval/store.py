@@ -94,11 +94,11 @@ def write_dense(spec: StoreSpec, folder: Path, version: str, vectors: np.ndarray
     if spec.kind != "milvus":
         FaissStore.build(vectors).save(folder / "dense.faiss")
         return {"kind": "faiss"}
-    from rag.retrieval.bm25 import tokenize
+    from rag.retrieval.bm25 import passage_tokens
     from rag.retrieval.milvus_store import write_version
 
     try:
-        tokens = [tokenize(c.text) for c in chunks]  # the matching form BM25 ranks by, as in FAISS mode
+        tokens = passage_tokens(chunks, docs)  # the matching form BM25 ranks by, as in FAISS mode
         return write_version(spec.milvus(), version, chunks, vectors, tokens, {d.doc_id: d for d in docs}, config)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

@@ -101,3 +101,14 @@ def test_a_districts_figure_does_not_answer_for_its_city() -> None:
     assert Focus.of("深圳有多少家人工智能企业？", "zh-Hans").off_topic(baoan) == "about 宝安区"
     assert Focus.of("How many AI companies does Shenzhen have?", "en").off_topic(baoan) == "about 宝安区"
     assert Focus.of("宝安区有多少家人工智能企业？", "zh-Hans").off_topic(baoan) == ""
+
+
+def test_a_count_of_a_kind_of_company_needs_that_kind_named() -> None:
+    q = "广州目前有多少家软件企业？"
+    assert off(q, "2023年广州新培育省级制造业领航型企业106家") == "nothing about 软件"
+    assert off(q, "广州已汇聚软件企业2600余家") == ""
+    # a measure word jieba glues to the next word (家链) is cut off: 链主 is the kind counted
+    assert off("苏州要培育多少家链主企业？", "培育链主企业10家") == ""
+    assert off("苏州要培育多少家链主企业？", "培育专精特新企业50家").startswith("nothing about 链主")
+    # the kind in Latin letters or in words: AI is 人工智能
+    assert off("杭州要推出多少款AI终端产品？", "推出50款以上爆款人工智能终端产品") == ""

@@ -33,3 +33,15 @@ def test_english_punctuation_and_spaces_are_not_tokens() -> None:
 
 def test_no_match_returns_nothing() -> None:
     assert _index().top(tokenize("量子计算机"), 3) == []
+
+
+def test_a_passage_is_also_matched_by_its_documents_title() -> None:
+    from rag.retrieval.bm25 import passage_tokens
+    from rag.types import Chunk, DocMeta, Document
+
+    text = "政府计划推出规模达一百亿元的产业引导基金。"
+    doc = Document(DocMeta("budget", "财政预算案2026"), "budget.txt", text, text, tuple(range(len(text))))
+    other = Document(DocMeta("plan", "某市产业行动计划"), "plan.txt", text, text, tuple(range(len(text))))
+    chunks = [Chunk("b", "plan", text, 0, len(text), 0, len(text)), Chunk("a", "budget", text, 0, len(text), 0, len(text))]
+    index = BM25.build(passage_tokens(chunks, [doc, other]))
+    assert [i for i, _ in index.top(tokenize("预算 基金"), 2)][0] == 1  # the same words: the budget's title decides

@@ -1,0 +1,48 @@
+"""A question that asks for a person or a date is answered first by a sentence that gives one."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.evidence import select_evidence
+from rag.answer.wanted import gives, wanted_kind
+from rag.retrieval.bm25 import BM25, tokenize
+from rag.types import Chunk, DocMeta, Document, Hit
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Who announced the figures at the forum?", "person"),
+    ("Which official presented the plan?", "person"),
+    ("在论坛上公布数据的官员是谁？", "person"),
+    ("發佈會上由哪位副市長介紹？", "person"),
+    ("What date is on the notice?", "date"),
+    ("通知是哪一天印发的？", "date"),
+    ("When will the plan reach its target?", ""),  # a year answers "when" as often as a day
+    ("How many companies does Suzhou have?", ""),
+])
+def test_the_kind_of_answer_asked_for(question: str, kind: str) -> None:
+    assert wanted_kind(question) == kind
+
+
+def test_what_shows_a_person_or_a_date() -> None:
+    assert gives("市科技局副局长王建国在会上介绍", "person")
+    assert not gives("我国人工智能核心产业规模达5000亿元", "person")
+    assert gives("The plan was presented by Zhang Wei, the deputy mayor.", "person")
+    assert gives("2025年7月28日", "date") and gives("issued on July 28, 2025", "date")
+    assert not gives("到2027年产业规模突破1000亿元", "date")
+    assert gives("any sentence", "")
+
+
+def test_who_questions_get_the_sentence_naming_someone_first() -> None:
+    text = ("全市人工智能核心产业规模达到800亿元,企业超过1200家。"
+            "市科技局副局长王建国在发布会上介绍了上述人工智能产业数据。")
+    doc = Document(DocMeta("d", "某市人工智能产业发布会"), "d.txt", text, text, tuple(range(len(text))))
+    chunk = Chunk("c0", "d", text, 0, len(text), 0, len(text))
+    bm25 = BM25.build([tokenize(text)])
+    hit = Hit(chunk=chunk, score=1.0, rank=1)
+    question = "全市人工智能核心产业规模和企业数量是谁介绍的？"
+    evidence, _ = select_evidence(question, "zh-Hans", [hit], {"d": doc}, bm25)
+    assert "王建国" in evidence[0].text
+    # without asking for a person, the sentence that covers more of the question leads
+    evidence, _ = select_evidence("人工智能产业规模达到多少？", "zh-Hans", [hit], {"d": doc}, bm25)
+    assert "800亿元" in evidence[0].text
