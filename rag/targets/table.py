@@ -20,6 +20,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from rag.errors import ConfigError, IndexMismatchError, IndexNotFoundError
+from rag.targets.english import english_rows, is_english_document
 from rag.targets.parse import DocReader
 from rag.targets.rows import KINDS as KINDS
 from rag.targets.rows import Conflict, TargetRow
@@ -43,7 +44,7 @@ def extract_targets(docs: list[Document]) -> list[TargetRow]:
     to_english = load_glossary().to_english
     rows: list[TargetRow] = []
     for doc in docs:
-        for fields_ in DocReader(doc, to_english).rows():
+        for fields_ in english_rows(doc) if is_english_document(doc) else DocReader(doc, to_english).rows():
             row = TargetRow(**fields_)
             assert row.value_text in row.quote, f"{row.doc_id}: {row.value_text!r} not in {row.quote!r}"
             rows.append(row)

@@ -131,6 +131,13 @@ def bound(before: str, after: str = "") -> str:
     return _directions()[m.group().lower()] if m else ""
 
 
+def bound_word(before: str) -> str:
+    """The bound word that ends ``before`` as written there ("up to" of "support up to "), "" for none."""
+    text = before.rstrip()
+    m = _pattern("qualifiers", "end").search(text.lower())
+    return text[m.start() :] if m else ""
+
+
 def nearest_bound(clause_before: str) -> str:
     """The bound of the last bound word in the clause before a figure (不超过合同金额的50%: at most)."""
     hits = list(_pattern("qualifiers", "any").finditer(clause_before.lower()))

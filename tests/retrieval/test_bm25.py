@@ -44,4 +44,4 @@ def test_a_passage_is_also_matched_by_its_documents_title() -> None:
     other = Document(DocMeta("plan", "某市产业行动计划"), "plan.txt", text, text, tuple(range(len(text))))
     chunks = [Chunk("b", "plan", text, 0, len(text), 0, len(text)), Chunk("a", "budget", text, 0, len(text), 0, len(text))]
     index = BM25.build(passage_tokens(chunks, [doc, other]))
-    assert [i for i, _ in index.top(tokenize("预算 基金"), 2)][0] == 1  # the same words: the budget's title decides
+    assert index.top(tokenize("预算 基金"), 2)[0][0] == 1  # the same words: the budget's title decides

@@ -318,3 +318,20 @@ def test_an_english_table_line_without_an_english_metric_puts_the_figure_first(r
     lines = [table_line(r, "en", n) for n, r in enumerate(got, 1)]
     assert lines and all("「" not in line and not line.startswith("(") for line in lines)
     assert all(re.search(r"\b(?:by|at least|more than|up to)\b", line) for line in lines)
+
+
+def test_an_english_page_gives_caps_rates_budgets_and_targets() -> None:
+    text = ("Several Measures for Supporting AI in the Harbour Zone\n\n"
+            "Projects that make breakthroughs shall be offered financial support up to 15 million yuan (US$2 million) "
+            "according to their investment.\n\n"
+            "Enterprises renting computing power get a subsidy of no more than 40% of the rent.\n\n"
+            "By 2027, the industry will exceed 80 billion yuan.\n\n"
+            "In 2024 the zone's AI output was 12 billion yuan.")
+    got = {r.value_text: r for r in rows_of(text, published="2025-06-01", title="Several Measures for Supporting AI")}
+    cap = got["15 million yuan"]
+    assert (cap.kind, cap.value, cap.unit, cap.qualifier, cap.metric) == ("cap", 15e6, "元", "up to", "offered financial support")
+    assert got["40%"].kind == "rate" and got["40%"].value == 40.0
+    assert (got["80 billion yuan"].kind, got["80 billion yuan"].year) == ("target", 2027)
+    assert got["12 billion yuan"].kind == "statistic"
+    assert "US$2 million" not in got  # a figure without a unit word after it is left out
+    assert all(r.value_text in r.quote for r in got.values())

@@ -1,0 +1,88 @@
+"""Rows of the targets table from a document written in English (an official English page).
+
+The same lexicon as the Chinese rules decides: a money figure bounded "up to" in a sentence about
+support is a cap, a bounded percentage a rate, a money figure after a budget word the scheme's
+budget; a figure with a later year ("by 2027") in a plan is a target, the rest are statistics. The
+figure and its unit are cut from the sentence as written ("20 million yuan"), so the quote holds
+them verbatim.
+
+Enters: a ``Document`` whose text is English. Leaves: row fields, as ``rag.targets.parse`` gives them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rag.answer.quantities import years_named
+from rag.ingest.chunking import split_sentences
+from rag.targets.years import document_year
+from rag.text import stopwords
+from rag.text.figures import extract
+from rag.text.lexicon import AT_MOST, bound, bound_word, is_currency, nearest_bound, support_role, unit_words, units
+from rag.text.textnorm import cjk_share
+from rag.types import Document
+
+_CLAUSE = re.compile(r"[,;:()]|\band\b|\bor\b")
+_WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
+
+
+def is_english_document(doc: Document) -> bool:
+    return bool(doc.text.strip()) and cjk_share(doc.text) < 0.2
+
+
+def _unit(after: str) -> tuple[str, int]:
+    """The unit word right after a figure and the length it takes in the text ("yuan (" -> 元, 5)."""
+    head = after.lower()
+    found = [(u.word, len(m.group())) for u in units() if u.english
+             if (m := re.match(r"\s*" + re.escape(u.english.lower()) + r"\b", head))]
+    return max(found, key=lambda t: t[1]) if found else ("", 0)
+
+
+def _metric(clause_before: str) -> str:
+    """The content words just before the figure and its bound word: "financial support"."""
+    head = clause_before.rstrip()
+    head = head[: len(head) - len(bound_word(head))]
+    return " ".join([w for w in _WORD.findall(head) if w.lower() not in stopwords.SEARCH][-3:])
+
+
+def english_rows(doc: Document) -> list[dict[str, Any]]:
+    """One row per money figure or percentage of the document, in text order."""
+    doc_year = document_year(doc.meta.published, doc.text)
+    out: list[dict[str, Any]] = []
+    for span in split_sentences(doc.text):
+        s, e = span.start, span.end
+        text = doc.text[s:e]
+        roles = support_role(text)
+        later = sorted(y for y in years_named(text) if y >= doc_year)
+        for fig in extract(text):
+            if fig.kind == "percent":
+                unit, width = "%", 0
+            elif fig.kind == "number":
+                unit, width = _unit(text[fig.end:])
+                if not is_currency(unit):
+                    continue
+            else:
+                continue
+            start = max((m.end() for m in _CLAUSE.finditer(text, 0, fig.start)), default=0)
+            before = text[start:fig.start]
+            direction = nearest_bound(before) or bound(before)
+            money = is_currency(unit)
+            if money and "budget" in support_role(before):
+                kind = "budget"
+            elif "support" in roles and direction == AT_MOST:
+                kind = "cap" if money else "rate"
+            else:
+                kind = "target" if later else "statistic"
+            metric = _metric(before)
+            value_text = text[fig.start : fig.end + width].rstrip(" (")
+            raw_start, raw_end = doc.raw_span(s, e)
+            out.append({
+                "doc_id": doc.doc_id, "start": raw_start, "end": raw_end, "quote": text,
+                "metric": metric, "metric_en": metric, "value": fig.value, "value_text": value_text,
+                "unit": unit, "qualifier": bound_word(before), "kind": kind,
+                "year": later[-1] if later else doc_year, "as_of": doc.meta.published,
+                "scope": "", "plan": "", "group": f"/{metric.lower()}/{'%' if unit in unit_words('percent') else unit}",
+                "value_max": None, "year_from": "sentence" if later else "document", "published": doc.meta.published,
+            })
+    return out
