@@ -47,7 +47,8 @@ def english_names(answer: str) -> list[str]:
     counts only inside a run of capitalised words, and English function words never."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    text = re.sub(r"「[^」]*」|《[^》]*》", lambda m: " " * len(m.group()), answer)
+    # quotes, titles, and the language a quote is in ("The source, in Chinese, names ..."): not names
+    text = re.sub(r"「[^」]*」|《[^》]*》|\bin (?:Chinese|English)\b", lambda m: " " * len(m.group()), answer)
     out = []
     for m in _NAME_RUN.finditer(text):
         words = m.group().split()

@@ -16,6 +16,9 @@ PLAN = "一、《深圳市加快打造人工智能先鋒城市行動計劃(2025-
     ("汪滔创立了DeepSeek。[1]", ["汪滔"]),
     ("Liang Wenfeng founded DeepSeek in Hangzhou [1].", []),  # pinyin and the gazetteer's English
     ("梁文锋在杭州创立了DeepSeek。[1]", []),  # Simplified against a Traditional quote
+    # the language the source is in is no name; a name after it still is
+    ("The source, in Chinese, names Liang Wenfeng (梁文鋒) and Guangdong (廣東) [1].", []),
+    ("The source, in Chinese, names Wang Tao [1].", ["Wang Tao"]),
 ])
 def test_a_person_the_quote_does_not_name_is_found(answer: str, missing: list[str]) -> None:
     assert unsupported_names(answer, [FOUNDER]) == missing
