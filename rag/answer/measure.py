@@ -14,6 +14,7 @@ import re
 from rag.answer.conversation import ZH_OPENERS
 from rag.text.dictionary import glosses
 from rag.text.glossary import load_glossary
+from rag.text.lexicon import units
 from rag.text.textnorm import normalize
 
 _GENERIC_MEASURES = frozenset("目标 数量 数字 数据 指标 情况 总数 总量 水平 多少 全市 全国 全 之后 后".split())
@@ -75,6 +76,8 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
         for entry in load_glossary().expand_groups(last) if last.isascii() else ():
             alts += [normalize(x).lower() for x in entry]
         alts += _SYNONYMS.get(last, ())
+        # an English source states an amount in yuan (资金 answered by "up to 20 million yuan")
+        alts += [u.english.lower() for u in units() if u.english and u.word in alts]
         alts += glosses(last)  # an English passage states the measure in English (规模: scale)
         return (tuple(dict.fromkeys(alts)),), unit
     return (), ""

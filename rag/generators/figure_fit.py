@@ -16,24 +16,28 @@ from rag.text.textnorm import normalize
 from rag.types import Evidence, GenerationRequest
 
 
-def _measure_fit(before: str, request: GenerationRequest) -> int:
-    return sum(10 for group in request.measure if any(f in before for f in group))
+def _measure_fit(text: str, request: GenerationRequest, unit: str) -> int:
+    """10 for each measure asked that ``text`` names; an amount of money (资金, answered in 元) is met
+    by the figure's own unit, not by a yuan figure before it (20 million yuan ($2.83 million))."""
+    return sum(10 for group in request.measure
+               if (is_currency(unit) if any(is_currency(f) for f in group) else any(f in text for f in group)))
 
 
 def figure_fit(ev: Evidence, fig: Figure, request: GenerationRequest) -> int:
     """How well a figure answers the question: the question's words and the asked measure around
     it; a "how many" question is not answered by a percentage or an amount of money."""
     before = normalize(clause_before(ev.text, fig.start))
-    measured = _measure_fit(before, request)
+    # (an English source's unit follows the number as a word: 350 billion yuan)
+    unit = fig.unit or unit_after(ev.text[fig.end :])
+    measured = _measure_fit(before, request, unit)
     if request.count:  # what is counted follows the number: 3000家企业, 5 industrial parks
         after = normalize(re.split(r"[，,。；;：:、]", ev.text[fig.end :])[0][:40]).lower()
-        measured = max(measured, _measure_fit(after, request))
+        measured = max(measured, _measure_fit(after, request, unit))
     else:
         after = normalize(ev.text[fig.end : fig.end + 12])
     clause = before + normalize(ev.text[fig.start : fig.end]) + after
     fit = sum(1 for t in request.terms if not t.isdigit() and t in clause) * 10 + measured
-    # (an English source's unit follows the number as a word: 350 billion yuan)
-    if request.count and (fig.kind == "percent" or is_currency(fig.unit or unit_after(ev.text[fig.end :]))):
+    if request.count and (fig.kind == "percent" or is_currency(unit)):
         fit -= 15
     return fit
 
@@ -62,7 +66,7 @@ def disagrees(request: GenerationRequest, first: tuple[int, Evidence], other: tu
     from rag.text.places import named_places
 
     def measured(ev: Evidence, fig: Figure) -> int:
-        return _measure_fit(normalize(clause_before(ev.text, fig.start)), request)
+        return _measure_fit(normalize(clause_before(ev.text, fig.start)), request, fig.unit or unit_after(ev.text[fig.end :]))
 
     (fit_a, fig_a), (fit_b, fig_b) = a, b
     first_years = years_named(first[1].text)

@@ -112,3 +112,8 @@ def test_a_count_of_a_kind_of_company_needs_that_kind_named() -> None:
     assert off("苏州要培育多少家链主企业？", "培育专精特新企业50家").startswith("nothing about 链主")
     # the kind in Latin letters or in words: AI is 人工智能
     assert off("杭州要推出多少款AI终端产品？", "推出50款以上爆款人工智能终端产品") == ""
+
+
+def test_an_amount_asked_in_chinese_is_stated_in_yuan_by_an_english_source() -> None:
+    english = "Pilot projects shall receive financial support up to 15 million yuan according to their investment."
+    assert off("试点项目最高可获得多少资金支持？", english) == ""

@@ -96,6 +96,13 @@ def test_an_english_up_to_is_written_as_a_chinese_ceiling_in_the_askers_script()
     assert text.startswith("來源（英文）給出的是最高2000萬元[1]")
 
 
+def test_an_amount_of_money_is_the_figure_in_yuan_not_the_dollar_sum_after_it() -> None:
+    source = ("Pilot projects shall receive financial support up to 15 million yuan ($2.1 million) "
+              "according to their investment.")
+    text = answer(zh_request("试点项目最高可获得多少资金支持？", source, terms=("financial support",)))
+    assert text.startswith("来源（英文）给出的是最高1500万元[1]")
+
+
 def test_a_chinese_question_that_asks_no_figure_gets_the_english_quote_in_a_chinese_sentence() -> None:
     text = answer(zh_request("湖北要培育什么样的产业园？", HUBEI, terms=("industrial",)))
     assert text == "来源为英文，原文：「" + HUBEI + "」[1]"
