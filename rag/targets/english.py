@@ -16,10 +16,12 @@ from typing import Any
 
 from rag.answer.quantities import years_named
 from rag.ingest.chunking import split_sentences
+from rag.targets.scopes import gazetteer_label
 from rag.targets.years import document_year
 from rag.text import stopwords
 from rag.text.figures import extract
 from rag.text.lexicon import AT_MOST, bound, bound_word, is_currency, nearest_bound, support_role, unit_words, units
+from rag.text.places import most_specific, named_places
 from rag.text.textnorm import cjk_share
 from rag.types import Document
 
@@ -46,9 +48,16 @@ def _metric(clause_before: str) -> str:
     return " ".join([w for w in _WORD.findall(head) if w.lower() not in stopwords.SEARCH][-3:])
 
 
+def _scope(text: str) -> str:
+    """The scope label of the most specific place ``text`` names ("" for none)."""
+    names = sorted(most_specific(named_places(text)))
+    return gazetteer_label(names[0]) if names else ""
+
+
 def english_rows(doc: Document) -> list[dict[str, Any]]:
     """One row per money figure or percentage of the document, in text order."""
     doc_year = document_year(doc.meta.published, doc.text)
+    doc_scope = _scope(doc.meta.title) or _scope(doc.text[:2000])
     out: list[dict[str, Any]] = []
     for span in split_sentences(doc.text):
         s, e = span.start, span.end
@@ -82,7 +91,7 @@ def english_rows(doc: Document) -> list[dict[str, Any]]:
                 "metric": metric, "metric_en": metric, "value": fig.value, "value_text": value_text,
                 "unit": unit, "qualifier": bound_word(before), "kind": kind,
                 "year": later[-1] if later else doc_year, "as_of": doc.meta.published,
-                "scope": "", "plan": "", "group": f"/{metric.lower()}/{'%' if unit in unit_words('percent') else unit}",
+                "scope": _scope(text) or doc_scope, "plan": "", "group": f"/{metric.lower()}/{'%' if unit in unit_words('percent') else unit}",
                 "value_max": None, "year_from": "sentence" if later else "document", "published": doc.meta.published,
             })
     return out

@@ -44,7 +44,8 @@ class DocReader:
         # a plan or measures document itself, not an article about one (its title says which)
         self.plan = is_plan_title(normalize_keep_length(doc.meta.title))
         self.places = place_refs(self.n)
-        common = Counter(sc for _, sc in self.places).most_common(1)
+        # a document that names no place in its text is about its title's (漳州市…若干措施)
+        common = Counter(sc for _, sc in self.places or place_refs(normalize_keep_length(doc.meta.title))).most_common(1)
         self.default_scope = common[0][0] if common else ""
         self.captions = caption_spans(doc.raw)
         self.out: list[dict[str, Any]] = []

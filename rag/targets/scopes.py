@@ -77,6 +77,31 @@ def scope_labels() -> tuple[str, ...]:
 
 
 def place_refs(n: str) -> list[tuple[int, str]]:
-    """(position, scope) of every place name in a normalised text."""
+    """(position, scope) of every place name in a normalised text: the rows of ``scopes.tsv`` first
+    (China and its contexts, the places counted as another), then any other division of the
+    gazetteer by its English name (Langfang; Shijingshan (Beijing) for a district)."""
     labels = [r[4] for r in _rows()]
-    return [(m.start(), labels[int(m.lastgroup[1:])]) for m in place_pattern().finditer(n) if m.lastgroup]
+    refs = [(m.start(), m.end(), labels[int(m.lastgroup[1:])]) for m in place_pattern().finditer(n) if m.lastgroup]
+    from rag.text.places import chinese_places
+
+    for s, e, names in chinese_places(n):
+        if not any(a < e and s < b for a, b, _ in refs):
+            refs.append((s, e, gazetteer_label(names[0])))
+    return sorted((s, label) for s, _, label in refs)
+
+
+@cache
+def gazetteer_label(name: str) -> str:
+    """A gazetteer place's scope label: its English name without District/County, a district's or
+    county's with the city it lies in (Shijingshan (Beijing))."""
+    from rag.text.places import lineage, place, strip_tail
+
+    p = place(name)
+    if p is None or not p.english:
+        return name
+    label = strip_tail(p.english[0])
+    up = lineage(name)[1:2]
+    parent = place(up[0]) if up else None
+    if p.level == 3 and parent is not None and parent.english:
+        label += f" ({strip_tail(parent.english[0])})"
+    return label

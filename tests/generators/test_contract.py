@@ -8,7 +8,6 @@ server (a real llama.cpp server on 127.0.0.1) and the pool of such servers. Answ
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -45,11 +44,10 @@ class ChatGeneratorContract:
         raise NotImplementedError
 
     def test_is_a_named_generator_and_cheap_to_construct(self, request: pytest.FixtureRequest) -> None:
-        t0 = time.perf_counter()
-        gen = self.make(request)
-        assert time.perf_counter() - t0 < 2.0  # no model is loaded, no server contacted yet
-        assert isinstance(gen, Generator)
-        assert isinstance(gen.name, str) and gen.name
+        # constructing one with nothing behind it succeeds: no model is loaded, no server contacted yet
+        for gen in (self.broken(request), self.make(request)):
+            assert isinstance(gen, Generator)
+            assert isinstance(gen.name, str) and gen.name
 
     def test_streams_a_reply_in_text_pieces(self, request: pytest.FixtureRequest) -> None:
         pieces = list(self.make(request).stream(MSGS, max_tokens=16, temperature=0.0))
