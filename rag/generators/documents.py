@@ -25,13 +25,18 @@ def asks_which_document(question: str) -> bool:
 
 
 def named_document(request: GenerationRequest, n: int) -> str:
-    """The 《title》 a sentence belongs to: in it, or earlier in its paragraph ("计划明确:..." after
-    "《深圳市...行动计划》提出...")."""
+    """The 《title》 a sentence belongs to: in it; else its document's, when that is a plan itself;
+    else the one earlier in its paragraph ("计划明确:..." after "《深圳市...行动计划》提出...")."""
+    from rag.targets.titles import is_plan_title
+    from rag.text.figures import normalize_keep_length
+
     ev = request.evidence[n - 1]
     context = request.contexts[n - 1] if n - 1 < len(request.contexts) else ""
     own = _TITLE.findall(ev.text)
     if own:
         return own[0]
-    around = _TITLE.findall(context)
+    doc_title = request.titles[n - 1] if n - 1 < len(request.titles) else ""
+    # a sentence of a plan itself is that plan's, whatever earlier plans its preamble cites
+    around = [f"《{doc_title}》"] if doc_title and is_plan_title(normalize_keep_length(doc_title)) else _TITLE.findall(context)
     # a title from outside the cited sentence loses its dates: every figure shown must be in a quote
     return re.sub(r"[(（][^)）]*\d[^)）]*[)）]", "", around[-1]) if around else ""
