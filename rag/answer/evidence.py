@@ -68,6 +68,7 @@ def select_evidence(
                                       focus.off_topic(text, around))
     ranked = sorted(found.values(), key=lambda e: (-e.score, e.rank, e.start))
     on_topic = [e for e in ranked if not e.off_topic]
-    if focus.kind:  # "who...?": the sentences naming someone first (a name jieba misses still answers)
-        on_topic.sort(key=lambda e: not gives(e.text, focus.kind))
-    return (on_topic or ranked)[:limit], terms
+    chosen = (on_topic or ranked)[:limit]
+    if focus.kind and on_topic:  # "who...?": of these, the sentences naming someone first (a name jieba misses still answers)
+        chosen.sort(key=lambda e: not gives(e.text, focus.kind))
+    return chosen, terms

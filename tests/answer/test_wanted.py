@@ -46,3 +46,14 @@ def test_who_questions_get_the_sentence_naming_someone_first() -> None:
     # without asking for a person, the sentence that covers more of the question leads
     evidence, _ = select_evidence("人工智能产业规模达到多少？", "zh-Hans", [hit], {"d": doc}, bm25)
     assert "800亿元" in evidence[0].text
+
+
+def test_the_preference_reorders_the_best_sentences_and_drops_none_of_them() -> None:
+    text = ("全市人工智能核心产业规模达到800亿元,企业超过1200家。"
+            "王建国出席了活动。")
+    doc = Document(DocMeta("d", "某市人工智能产业发布会"), "d.txt", text, text, tuple(range(len(text))))
+    chunk = Chunk("c0", "d", text, 0, len(text), 0, len(text))
+    hit = Hit(chunk=chunk, score=1.0, rank=1)
+    evidence, _ = select_evidence("全市人工智能核心产业规模和企业数量是谁介绍的？", "zh-Hans", [hit], {"d": doc},
+                                  BM25.build([tokenize(text)]), limit=1)
+    assert "800亿元" in evidence[0].text  # the best-supported sentence is kept, though it names no one
