@@ -16,6 +16,7 @@ from typing import Any
 
 from rag.answer.quantities import years_named
 from rag.ingest.chunking import split_sentences
+from rag.targets.metric import KIND_ENGLISH
 from rag.targets.scopes import gazetteer_label
 from rag.targets.years import document_year
 from rag.text import stopwords
@@ -54,6 +55,19 @@ def _scope(text: str) -> str:
     return gazetteer_label(names[0]) if names else ""
 
 
+def _support_metric(before: str, kind: str) -> str:
+    """A cap's, rate's or budget's label: the support words nearest before it and the kind's word
+    ("financial support cap"); "" for other rows or when no support word comes before."""
+    if kind not in KIND_ENGLISH:
+        return ""
+    words = _WORD.findall(before)
+    at = max((i for i, w in enumerate(words) if support_role(w)), default=-1)
+    if at < 0:
+        return ""
+    lead = [words[at - 1]] if at and words[at - 1].lower() not in stopwords.SEARCH and not support_role(words[at - 1]) else []
+    return " ".join([*lead, words[at], KIND_ENGLISH[kind]]).lower()
+
+
 def english_rows(doc: Document) -> list[dict[str, Any]]:
     """One row per money figure or percentage of the document, in text order."""
     doc_year = document_year(doc.meta.published, doc.text)
@@ -83,7 +97,7 @@ def english_rows(doc: Document) -> list[dict[str, Any]]:
                 kind = "cap" if money else "rate"
             else:
                 kind = "target" if later else "statistic"
-            metric = _metric(before)
+            metric = _support_metric(text[:fig.start], kind) or _metric(before)
             value_text = text[fig.start : fig.end + width].rstrip(" (")
             raw_start, raw_end = doc.raw_span(s, e)
             out.append({

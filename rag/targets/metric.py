@@ -13,7 +13,7 @@ from functools import cache
 
 from rag.targets.numbers import Fig
 from rag.targets.scopes import place_names, place_pattern
-from rag.text.lexicon import alternation, qualifier_words
+from rag.text.lexicon import alternation, qualifier_words, table
 
 _DELIMS = set("，,、；;：:。！？!?（(—\n")
 _CLOSERS = set("，,、；;：:。！？!?）)」”\n")
@@ -135,3 +135,44 @@ def group_metric(metric_norm: str, flow: str) -> str:
     elif base.startswith("孵化"):
         base = "孵化"
     return base + t
+
+
+# what a support row's figure bounds, in the label: a cap, a rate, a scheme's total
+KIND_WORDS = {"cap": "上限", "rate": "比例", "budget": "总额"}
+KIND_ENGLISH = {"cap": "cap", "rate": "rate", "budget": "total"}
+_LABEL_TAGS = ("n", "vn", "nz", "b", "d", "j")  # a noun or a modifier (资金, 一次性), not a figure (万元) or a verb (予以)
+_PER = re.compile(r"每(?:个|家|项|位)?(?:单位|企业|机构|项目|主体|平台|年)|每年|年度|单家企业|单个(?:企业|项目|机构|主体)")
+
+
+@cache
+def _support_words() -> re.Pattern[str]:
+    return re.compile(alternation(w for w, role in table("support").items() if role == "support" and not w.isascii()))
+
+
+def support_label(n: str, fig: Fig, kind: str) -> tuple[list[tuple[int, int]], str]:
+    """What a cap, rate or budget bounds, as spans of ``n`` and the kind's word: the per-unit words
+    before the figure, the support noun nearest it with the noun before that, 上限 / 比例 / 总额:
+    每个单位每年 + 算力券 + 上限, 年度 + 资金补助 + 上限. No spans when the sentence names no support."""
+    found = [m for m in _support_words().finditer(n)]
+    if not found:
+        return [], ""
+    def distance(m: re.Match[str]) -> int:  # after the figure counts as near: 最高1000万元资金支持
+        return m.start() - fig.end if m.start() >= fig.end else 2 * (fig.start - m.end())
+    m = min(found, key=distance)
+    a = m.start()
+    # the noun just before the support word, inside its clause: 资金补助, 一次性补助, 算力券奖励
+    from rag.retrieval.bm25 import load_jieba
+
+    head = n[clause(n, a, a)[0] : a]
+    if head:
+        load_jieba()
+        from jieba import posseg
+
+        last = [(w, t) for w, t in posseg.lcut(head) if w.strip()]
+        if last and re.fullmatch(r"[\u4e00-\u9fff]{2,4}", last[-1][0]) and last[-1][1] in _LABEL_TAGS:
+            a -= len(last[-1][0])
+    ca = clause(n, fig.start, fig.end)[0]
+    per = [(p.start(), p.end()) for p in _PER.finditer(n, min(ca, a), fig.start)]
+    spans = [*(sp for sp in per if sp[1] <= a or sp[0] >= m.end()), (a, m.end())]
+    word = KIND_WORDS[kind]
+    return sorted(spans), "" if n[m.end() - len(word) : m.end()] == word else word

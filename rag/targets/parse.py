@@ -19,13 +19,14 @@ from typing import Any
 
 from rag.ingest.chunking import split_sentences
 from rag.ingest.lines import caption_spans
-from rag.targets.metric import GROWTH, clause, group_metric, metric_span
+from rag.targets.metric import GROWTH, KIND_ENGLISH, KIND_WORDS, clause, group_metric, metric_span, support_label
 from rag.targets.numbers import Fig, find_figures
 from rag.targets.scopes import place_refs
 from rag.targets.titles import ANAPHORA, SOURCE, doc_titles, is_plan_title, nearest
 from rag.targets.years import TITLE_YEAR, YearRef, document_year, infer_kind, year_refs
 from rag.text.figures import normalize_keep_length
 from rag.text.lexicon import AT_MOST, bound, is_currency, nearest_bound, support_role, unit_words
+from rag.text.textnorm import to_script
 from rag.types import Document
 
 
@@ -131,12 +132,21 @@ class DocReader:
             scope = place[-1][1] if place else self.default_scope
             year, as_of, year_from, kind = self._year(n, fig, refs, para_year)
             kind = support_kind(n, fig, kind)
+            said = f"{scope}/{group_metric(norm, flow)}"  # the words before the figure: what a repeat restates
+            english = None
+            if kind in KIND_WORDS:  # a cap, rate or budget: what it bounds (每个单位每年算力券上限), not 上限
+                spans, word = support_label(n, fig, kind)
+                if spans:
+                    bounded = "".join(n[x:y] for x, y in spans)
+                    norm, english = bounded + word, self.to_english(bounded)
+                    display = "".join(o[x:y] for x, y in spans) + to_script(word, self.doc.meta.script)
+                    english = f"{english} {KIND_ENGLISH[kind]}" if english else ""
             key = group_metric(norm, flow)
             unit_class = "%" if fig.unit in unit_words("percent") else fig.unit if is_currency(fig.unit) else "n"
             group = f"{scope}/{key}/{unit_class}"
-            if (group, fig.value, year, kind) in self.seen:
+            if (said, fig.value, year, kind) in self.seen:
                 continue  # the same statement repeated in one document (a sidebar restating the article)
-            self.seen.add((group, fig.value, year, kind))
+            self.seen.add((said, fig.value, year, kind))
             start, end = self.doc.raw_span(s, e)
             self.out.append(
                 {
@@ -145,7 +155,7 @@ class DocReader:
                     "end": end,
                     "quote": o,
                     "metric": display.strip(" “”「」\"'…."),
-                    "metric_en": self.to_english(key) or self.to_english(norm) or "",
+                    "metric_en": english or self.to_english(key) or self.to_english(norm) or "",
                     "value": fig.value,
                     "value_text": o[fig.start : fig.end],
                     "unit": fig.unit,

@@ -329,9 +329,25 @@ def test_an_english_page_gives_caps_rates_budgets_and_targets() -> None:
             "In 2024 the zone's AI output was 12 billion yuan.")
     got = {r.value_text: r for r in rows_of(text, published="2025-06-01", title="Several Measures for Supporting AI")}
     cap = got["15 million yuan"]
-    assert (cap.kind, cap.value, cap.unit, cap.qualifier, cap.metric) == ("cap", 15e6, "元", "up to", "offered financial support")
+    assert (cap.kind, cap.value, cap.unit, cap.qualifier, cap.metric) == ("cap", 15e6, "元", "up to", "financial support cap")
     assert got["40%"].kind == "rate" and got["40%"].value == 40.0
     assert (got["80 billion yuan"].kind, got["80 billion yuan"].year) == ("target", 2027)
     assert got["12 billion yuan"].kind == "statistic"
     assert "US$2 million" not in got  # a figure without a unit word after it is left out
     assert all(r.value_text in r.quote for r in got.values())
+
+
+@pytest.mark.parametrize(("text", "value_text", "kind", "metric"), [
+    ("每个单位每年最高享受100万元算力券。", "100万元", "cap", "每个单位每年算力券上限"),
+    ("前三年按年运营实际总投入的20%给予资金补助,年度最高300万元。", "300万元", "cap", "资金补助年度上限"),
+    ("每年总额不超过1000万元的算力券,用于企业。", "1000万元", "budget", "每年算力券总额"),
+    ("按照不超过合同金额的30%给予租金补贴。", "30%", "rate", "租金补贴比例"),
+    ("對企業給予最高200萬元資金支持。", "200萬元", "cap", "資金支持上限"),  # in the source's script
+])
+def test_a_support_rows_label_says_what_it_bounds(text: str, value_text: str, kind: str, metric: str) -> None:
+    script = "zh-Hant" if "萬" in text else "zh-Hans"
+    c = clean(text)
+    doc = Document(DocMeta(doc_id="m", title="某市若干措施", published="2025-03-05", script=script), "", text, c.text,
+                   c.offsets, c.headings)
+    row = next(r for r in extract_targets([doc]) if r.value_text == value_text)
+    assert (row.kind, row.metric) == (kind, metric)
