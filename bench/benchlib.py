@@ -8,6 +8,8 @@ import os
 import platform
 import random
 import shlex
+import statistics
+import subprocess
 import sys
 import time
 from importlib import metadata
@@ -50,6 +52,19 @@ def command() -> str:
     return " ".join(shlex.quote(a) for a in [".venv/bin/python", *sys.argv])
 
 
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def git_state() -> dict:
+    """HEAD and the files under rag/ that differ from it (what a result was measured on)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+    return {"head": git("rev-parse", "--short", "HEAD").strip(),
+            "rag_uncommitted": [ln[3:] for ln in git("status", "--porcelain", "--", "rag").splitlines() if ln.strip()]}
+
+
 def positive_int(v: str) -> int:
     n = int(v)
     if n < 1:
@@ -73,6 +88,12 @@ def int_list(lo: int, hi: int):  # type: ignore[no-untyped-def]
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))] if s else float("nan")
+
+
+def latency_ms(lat: list[float], digits: int = 1, mean: bool = False) -> dict:
+    """p50 (the median), p95 (``pct``), optionally the mean, and n of latencies in ms."""
+    return {"p50_ms": round(statistics.median(lat), digits), "p95_ms": round(pct(lat, 95), digits),
+            **({"mean_ms": round(statistics.fmean(lat), digits)} if mean else {}), "n": len(lat)}
 
 
 def timed(fn, queries) -> list[float]:  # type: ignore[no-untyped-def]
@@ -145,7 +166,8 @@ class Synthetic:
         self.sentences = sentences
         self.plans: list[tuple[int, ...]] = []
         for _ in range(n):
-            plan, length = [], 0
+            plan: list[int] = []
+            length = 0
             while length < target or not plan:
                 j = rng.randrange(len(sentences))
                 plan.append(j)
@@ -245,19 +267,34 @@ def hybrid_from_parts(chunks, vectors, token_lists, embedder, hnsw_min: int | No
 
 
 class TimedEmbedder:
-    """Wraps an embedder and adds up passage-embedding time (throughput for projections)."""
+    """Wraps an embedder and adds up the passages it embeds, their characters and seconds (throughput
+    for projections). With ``memo`` it remembers passage vectors by text and embeds each text once."""
 
-    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, inner, memo: bool = False) -> None:  # type: ignore[no-untyped-def]
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
+        self.memo: dict | None = {} if memo else None
         self.passages = 0
+        self.chars = 0
         self.passage_s = 0.0
 
-    def embed_batch(self, texts, kind):  # type: ignore[no-untyped-def]
+    def _timed(self, texts):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
-        out = self.inner.embed_batch(texts, kind)
-        if kind == "passage":
-            self.passages += len(texts)
-            self.passage_s += time.perf_counter() - t0
+        out = self.inner.embed_batch(texts, "passage")
+        self.passage_s += time.perf_counter() - t0
+        self.passages += len(texts)
+        self.chars += sum(len(t) for t in texts)
         return out
+
+    def embed_batch(self, texts, kind):  # type: ignore[no-untyped-def]
+        if kind != "passage":
+            return self.inner.embed_batch(texts, kind)
+        if self.memo is None:
+            return self._timed(texts)
+        import numpy as np
+
+        todo = list(dict.fromkeys(t for t in texts if t not in self.memo))
+        if todo:
+            self.memo.update(zip(todo, self._timed(todo), strict=True))
+        return np.stack([self.memo[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
