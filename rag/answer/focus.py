@@ -40,7 +40,7 @@ class Focus:
     entities: tuple[tuple[str, ...], ...] = ()  # each by its forms (深度求索, deepseek)
     count: bool = False  # "how many": a number of things, not a percentage
     kind: str = ""  # "person" or "date" when the question asks for one: sentences giving it come first
-    counted: tuple[tuple[str, ...], ...] = ()  # what kind of thing 多少家 counts (人工智能 of 人工智能企业)
+    counted: tuple[tuple[str, ...], ...] = ()  # what kind of thing 多少家 counts (软件 of 软件企业)
 
     @classmethod
     def of(cls, question: str, lang: str, latest: str = "") -> Focus:

@@ -43,7 +43,7 @@ _EN_MEASURE = re.compile(
 
 def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...], str]:
     """What a "how many / 多少" question counts, as Chinese alternatives, and the measure word
-    it asks in (台 of 多少台): ``(("销量",), "台")`` for 服务机器人销量是多少台. Empty when the
+    it asks in (台 of 多少台): ``(("销量",), "架")`` for 无人机销量是多少架. Empty when the
     question is not of that shape or names only a generic measure (目标, 数量)."""
     if lang == "en":
         m = _EN_MEASURE.search(question)
@@ -84,9 +84,9 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
 
 
 def counted_kind(question: str) -> tuple[tuple[str, ...], ...]:
-    """What kind of thing a Chinese "多少家…" counts, beyond the counted noun itself: 人工智能 of
-    多少家人工智能企业, each with its synonyms and English. The answer must name it: Shandong's 106
-    manufacturing companies do not say how many AI companies it has."""
+    """What kind of thing a Chinese "多少家…" counts, beyond the counted noun itself: 软件 of
+    多少家软件企业, each with its synonyms and English. The answer must name it: a province's 106
+    manufacturing companies do not say how many software companies it has."""
     toks = _tokens(question)
     for i, (w, _) in enumerate(toks):
         if w in ("多少", "几") and i + 1 < len(toks) and toks[i + 1][0] in _UNITS:

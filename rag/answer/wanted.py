@@ -17,10 +17,11 @@ from functools import cache
 from pathlib import Path
 
 from rag.retrieval.bm25 import load_jieba
+from rag.text.lexicon import rows
 from rag.text.textnorm import cjk_count, normalize
 
 KINDS = ("person", "date")
-_DATA = Path(__file__).parent / "data" / "question_words.tsv"
+_DATA = Path(__file__).parent / "data"
 _MONTHS = "|".join(m for m in (*calendar.month_name[1:], *calendar.month_abbr[1:]))
 _DATE = re.compile(
     r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|(?:19|20)\d{2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|"
@@ -33,12 +34,10 @@ _LATIN_NAME = re.compile(r"\b[A-Z][a-z]+(?:-[a-z]+)? [A-Z][a-z]+(?:-[a-z]+)?\b")
 @cache
 def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     out = []
-    for line in _DATA.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            kind, pattern = line.split("\t", 1)
-            if kind not in KINDS:
-                raise ValueError(f"{_DATA.name}: unknown kind {kind!r} (valid: {', '.join(KINDS)})")
-            out.append((kind, re.compile(pattern.strip(), re.I)))
+    for kind, pattern in rows("question_words", 2, folder=_DATA):
+        if kind not in KINDS:
+            raise ValueError(f"question_words.tsv: unknown kind {kind!r} (valid: {', '.join(KINDS)})")
+        out.append((kind, re.compile(pattern.strip(), re.I)))
     return tuple(out)
 
 

@@ -21,7 +21,7 @@ from rag.targets.scopes import gazetteer_label
 from rag.targets.years import document_year
 from rag.text import stopwords
 from rag.text.figures import extract
-from rag.text.lexicon import AT_MOST, bound, bound_word, is_currency, nearest_bound, support_role, unit_words, units
+from rag.text.lexicon import AT_MOST, bound_word, is_currency, nearest_bound, support_role, unit_words, units
 from rag.text.places import most_specific, named_places
 from rag.text.textnorm import cjk_share
 from rag.types import Document
@@ -89,7 +89,7 @@ def english_rows(doc: Document) -> list[dict[str, Any]]:
                 continue
             start = max((m.end() for m in _CLAUSE.finditer(text, 0, fig.start)), default=0)
             before = text[start:fig.start]
-            direction = nearest_bound(before) or bound(before)
+            direction = nearest_bound(before)
             money = is_currency(unit)
             if money and "budget" in support_role(before):
                 kind = "budget"

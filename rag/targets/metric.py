@@ -153,9 +153,10 @@ def support_label(n: str, fig: Fig, kind: str) -> tuple[list[tuple[int, int]], s
     """What a cap, rate or budget bounds, as spans of ``n`` and the kind's word: the per-unit words
     before the figure, the support noun nearest it with the noun before that, 上限 / 比例 / 总额:
     每个单位每年 + 算力券 + 上限, 年度 + 资金补助 + 上限. No spans when the sentence names no support."""
-    found = [m for m in _support_words().finditer(n)]
+    found = list(_support_words().finditer(n))
     if not found:
         return [], ""
+
     def distance(m: re.Match[str]) -> int:  # after the figure counts as near: 最高1000万元资金支持
         return m.start() - fig.end if m.start() >= fig.end else 2 * (fig.start - m.end())
     m = min(found, key=distance)

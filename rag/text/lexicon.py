@@ -24,10 +24,11 @@ DATA = Path(__file__).parent / "data"
 AT_MOST, AT_LEAST, ABOUT = "at_most", "at_least", "about"
 
 
-def rows(name: str, width: int) -> list[tuple[str, ...]]:
-    """``data/<name>.tsv`` as rows of ``width`` cells ("-" and missing cells are ""); # starts a comment."""
+def rows(name: str, width: int, folder: Path = DATA) -> list[tuple[str, ...]]:
+    """``<folder>/<name>.tsv`` (``rag/text/data`` by default) as rows of ``width`` cells ("-" and
+    missing cells are ""); # starts a comment."""
     out = []
-    for line in (DATA / f"{name}.tsv").read_text(encoding="utf-8").splitlines():
+    for line in (folder / f"{name}.tsv").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             cells = [*line.split("\t"), *[""] * width][:width]
             out.append(tuple("" if c == "-" else c for c in cells))
