@@ -12,6 +12,7 @@ Enters: a ``Document`` whose text is English. Leaves: row fields, as ``rag.targe
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from rag.answer.quantities import years_named
@@ -21,13 +22,24 @@ from rag.targets.scopes import gazetteer_label
 from rag.targets.years import document_year
 from rag.text import stopwords
 from rag.text.figures import extract
-from rag.text.lexicon import AT_MOST, bound_word, is_currency, nearest_bound, support_role, unit_words, units
+from rag.text.lexicon import (
+    AT_MOST,
+    bound_word,
+    currency_before,
+    is_currency,
+    nearest_bound,
+    support_role,
+    unit_words,
+    units,
+)
 from rag.text.places import most_specific, named_places
 from rag.text.textnorm import cjk_share
 from rag.types import Document
 
 _CLAUSE = re.compile(r"[,;:()]|\band\b|\bor\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
+# a money sum in brackets right after another: its conversion into a second currency
+_CONVERSION = re.compile(r"\d\s*[A-Za-z]*\s*[A-Za-z]*\s*[(（]\s*$")
 
 
 def is_english_document(doc: Document) -> bool:
@@ -40,6 +52,13 @@ def _unit(after: str) -> tuple[str, int]:
     found = [(u.word, len(m.group())) for u in units() if u.english
              if (m := re.match(r"\s*" + re.escape(u.english.lower()) + r"\b", head))]
     return max(found, key=lambda t: t[1]) if found else ("", 0)
+
+
+def _headline(text: str) -> bool:
+    """A line in title case with no sentence end ("Hong Kong Launches $3 Billion AI Subsidy Scheme")."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    words = [w for line in lines[:1] for w in _WORD.findall(line) if len(w) > 3]
+    return bool(words) and not re.search(r"[.;:!?]$", lines[0]) and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
 
 
 def _metric(clause_before: str) -> str:
@@ -73,9 +92,13 @@ def english_rows(doc: Document) -> list[dict[str, Any]]:
     doc_year = document_year(doc.meta.published, doc.text)
     doc_scope = _scope(doc.meta.title) or _scope(doc.text[:2000])
     out: list[dict[str, Any]] = []
+    heads = {h[0] for h in doc.headings}
+    seen: set[tuple[str, float]] = set()  # (the words before a figure, its value): a repeat
     for span in split_sentences(doc.text):
         s, e = span.start, span.end
         text = doc.text[s:e]
+        if s in heads or text.strip() in doc.meta.title or _headline(text):
+            continue  # a headline restates the body
         roles = support_role(text)
         later = sorted(y for y in years_named(text) if y >= doc_year)
         for fig in extract(text):
@@ -83,6 +106,11 @@ def english_rows(doc: Document) -> list[dict[str, Any]]:
                 unit, width = "%", 0
             elif fig.kind == "number":
                 unit, width = _unit(text[fig.end:])
+                prefix, lead = currency_before(text[: fig.start])
+                if not unit and prefix:  # $3 billion, RMB 6 million: the money is written first
+                    if _CONVERSION.search(text[: fig.start - lead]):
+                        continue  # 20 million yuan ($2.83 million): the same sum converted
+                    unit, fig = prefix, replace(fig, start=fig.start - lead)
                 if not is_currency(unit):
                     continue
             else:
@@ -99,6 +127,9 @@ def english_rows(doc: Document) -> list[dict[str, Any]]:
                 kind = "target" if later else "statistic"
             metric = _support_metric(text[:fig.start], kind) or _metric(before)
             value_text = text[fig.start : fig.end + width].rstrip(" (")
+            if (before.strip().lower(), fig.value) in seen:
+                continue  # a page that repeats its lead
+            seen.add((before.strip().lower(), fig.value))
             raw_start, raw_end = doc.raw_span(s, e)
             out.append({
                 "doc_id": doc.doc_id, "start": raw_start, "end": raw_end, "quote": text,

@@ -21,9 +21,10 @@ from rag.ingest.chunking import split_sentences
 from rag.ingest.lines import caption_spans
 from rag.targets.metric import GROWTH, KIND_ENGLISH, KIND_WORDS, clause, group_metric, metric_span, support_label
 from rag.targets.numbers import Fig, find_figures
-from rag.targets.scopes import place_refs
+from rag.targets.scopes import nation_label, place_refs
 from rag.targets.titles import ANAPHORA, SOURCE, doc_titles, is_plan_title, nearest
 from rag.targets.years import TITLE_YEAR, YearRef, document_year, infer_kind, year_refs
+from rag.text import lexicon
 from rag.text.figures import normalize_keep_length
 from rag.text.lexicon import AT_MOST, bound, is_currency, nearest_bound, support_role, unit_words
 from rag.text.textnorm import to_script
@@ -45,8 +46,8 @@ class DocReader:
         # a plan or measures document itself, not an article about one (its title says which)
         self.plan = is_plan_title(normalize_keep_length(doc.meta.title))
         self.places = place_refs(self.n)
-        # a document that names no place in its text is about its title's (漳州市…若干措施)
-        common = Counter(sc for _, sc in self.places or place_refs(normalize_keep_length(doc.meta.title))).most_common(1)
+        # a figure whose sentence names no place is about the title's (成都市…若干政策), else the text's
+        common = Counter(sc for _, sc in place_refs(normalize_keep_length(doc.meta.title)) or self.places).most_common(1)
         self.default_scope = common[0][0] if common else ""
         self.captions = caption_spans(doc.raw)
         self.out: list[dict[str, Any]] = []
@@ -128,7 +129,9 @@ class DocReader:
                 display, norm, flow = base[0] + display, base[1] + norm, flow or base[2]
             else:
                 prev = (display, norm, flow)
-            place = [p for p in self.places if p[0] < s + fig.start and not any(x <= p[0] < y for x, y in posts)]
+            # 打造全国…高地 in one sentence does not make the next sentences national
+            place = [p for p in self.places if p[0] < s + fig.start and not any(x <= p[0] < y for x, y in posts)
+                     and (p[0] >= s or p[1] != nation_label())]
             scope = place[-1][1] if place else self.default_scope
             year, as_of, year_from, kind = self._year(n, fig, refs, para_year)
             kind = support_kind(n, fig, kind)
@@ -174,19 +177,37 @@ class DocReader:
 
 
 def support_kind(n: str, fig: Fig, kind: str) -> str:
-    """A support scheme's figure: its budget (总额), its cap (最高 / 不超过 / 上限 money) or its rate
-    (不超过合同金额的50%, 按成本的60%); otherwise ``kind`` as the year made it."""
+    """A support scheme's figure: its budget (总额; 5亿元经费, 100亿元基金), its cap (最高 / 不超过 /
+    上限 money; every item of 分别给予最高200万元、100万元; a sum the support word follows) or its rate (不超过合同金额的50%, 按成本的60%,
+    给予投入的40%); otherwise ``kind`` as the year made it."""
     roles = support_role(n)
     if not roles:
         return kind
-    ca, _ = clause(n, fig.start, fig.end)
+    ca = _list_head(n, clause(n, fig.start, fig.end)[0])
     before = n[ca : fig.start]
     money = is_currency(fig.unit)
-    if money and "budget" in support_role(before):
+    if money and ("budget" in support_role(before) or "fund" in support_role(n[fig.end : fig.end + 3])):
         return "budget"
     direction = nearest_bound(before) or bound("", n[fig.end : fig.post_end])
     if "support" in roles and direction == AT_MOST:
         return "cap" if money else "rate" if fig.unit == "%" else kind
-    if fig.unit == "%" and "support" in roles and (re.search(r"按[^，,；;。]*$", before) or "support" in support_role(before)):
+    if money and re.match(r"[^，,；;。]{0,4}?(" + _SUPPORT_WORDS + ")", n[fig.end :]):
+        return "cap"  # 给予100万元一次性奖励, 1,000万元加码补助: the sum each recipient gets
+    if fig.unit == "%" and "support" in roles and (re.search(r"(按|给予)[^，,；;。]*$", before) or "support" in support_role(before)):
         return "rate"
     return kind
+
+
+_SUPPORT_WORDS = "|".join(w for w, role in lexicon.table("support").items() if role == "support" and not w.isascii())
+
+
+def _list_head(n: str, ca: int) -> int:
+    """Where a list of figures starts when the figure at ``ca`` continues one (最高200万元、100万元、
+    50万元: the later items share the first one's bound); ``ca`` itself otherwise."""
+    while ca > 1 and n[ca - 1] == "、":
+        pa = clause(n, ca - 1, ca - 1)[0]
+        item = n[pa : ca - 1]
+        if not re.search(r"\d[^\d]{0,3}$", item):
+            break
+        ca = pa
+    return ca

@@ -91,6 +91,12 @@ def place_refs(n: str) -> list[tuple[int, str]]:
 
 
 @cache
+def nation_label() -> str:
+    """The scope label of China as a whole (its row in ``scopes.tsv``)."""
+    return next(r[4] for r in _rows() if r[0] == "中国")
+
+
+@cache
 def gazetteer_label(name: str) -> str:
     """A gazetteer place's scope label: its English name without District/County, a district's or
     county's with the city it lies in (Shijingshan (Beijing))."""

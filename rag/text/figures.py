@@ -31,7 +31,8 @@ _NUMERAL_UNITS = alternation(u for u in unit_words("figure") if u not in unit_wo
 _EN_MAG = "|".join(re.escape(w) + (r"\b" if len(w) <= 2 else "") for w in sorted(_MAG_EN, key=len, reverse=True))
 _EN = re.compile(rf"(?P<num>{_NUM})\s*(?P<mag>{_EN_MAG})?\s*(?P<pct>%|percent|per cent)?", re.IGNORECASE)
 _MARKER = re.compile(r"\[\d{1,2}\]")
-_DATE = re.compile(r"(\d{1,2})月(\d{1,2})日(?:至(\d{1,2})日)?|(\d{1,2})月(?:底|末|份)?")
+# 2月10日至11日, 5月底, and a day on its own (30日宣布: the 30th), not a span of days (30日内)
+_DATE = re.compile(r"(\d{1,2})月(\d{1,2})日(?:至(\d{1,2})日)?|(\d{1,2})月(?:底|末|份)?|(?<![\d.,])(\d{1,2})日(?![内以之前后起])")
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def extract(text: str) -> list[Figure]:
     # "3.加快AI大模型建设", "1. Supporting…": the number of a list item, not a quantity
     taken += [(m.start(1), m.end(1)) for m in _ENUMERATOR.finditer(norm)]
     for m in _DATE.finditer(norm):  # 2月10日至11日: parts of a date, not quantities
-        for g in range(1, 5):
+        for g in range(1, 6):
             if m.group(g):
                 out.append(Figure(m.group(g), float(m.group(g)), "date", "", m.start(g), m.end(g)))
         taken.append((m.start(), m.end()))

@@ -146,7 +146,7 @@ def nearest_bound(clause_before: str) -> str:
 
 
 def support_role(text: str) -> set[str]:
-    """{"support", "budget"} as far as ``text`` uses those words."""
+    """{"support", "budget", "fund"} as far as ``text`` uses those words."""
     return {table("support")[m.group().lower()] for m in _pattern("support", "any").finditer(text.lower())}
 
 
@@ -202,6 +202,16 @@ def unit_after(english_text: str) -> str:
     head = english_text.lstrip().lower()
     found = [u for u in units() if u.english and re.match(re.escape(u.english.lower()) + r"\b", head)]
     return max(found, key=lambda u: len(u.english)).word if found else ""
+
+
+def currency_before(english_text: str) -> tuple[str, int]:
+    """The money symbol an English figure follows ("... of HK$" -> HK$) and how many characters it
+    takes with the space after it; ("", 0) for none."""
+    head = english_text.rstrip()
+    for word in unit_words("prefix"):
+        if head.endswith(word) and not (head[: -len(word)][-1:].isalpha() and word[0].isalpha()):
+            return word, len(english_text) - len(head) + len(word)
+    return "", 0
 
 
 def is_currency(unit: str) -> bool:

@@ -150,6 +150,12 @@ def test_year_and_plan_carried_by_anaphora() -> None:
     assert r.metric == "现象级人工智能终端企业"
 
 
+def test_a_nationwide_phrase_does_not_make_later_sentences_national() -> None:
+    text = "近日,成都市发布若干政策。\n打造全国人工智能产业发展新高地。\n每家企业每年最高可领取500万元算力券。"
+    row = one(text, title="成都市若干政策")
+    assert row.scope == "Chengdu"
+
+
 def test_scope_from_sentence_then_context() -> None:
     got = rows_of("截至2024年3月，中国共有独角兽企业369家，排名前列的城市有：北京114家，上海63家，深圳32家。")
     assert [(r.scope, r.value_text, r.metric) for r in got] == [
@@ -298,6 +304,12 @@ def test_gold_score_meets_targets(rows: list[TargetRow]) -> None:
     ("对租用智能算力的企业,按不超过合同金额的50%,给予最高200万元支持。", "200万元", "cap"),
     ("承担平台建设的主体可获得一次性补助,补助金额为建设投资额的10%,上限1000万元。", "1000万元", "cap"),
     ("建立算力券平台,每年总额不超过1000万元的算力券,用于落户企业。", "1000万元", "budget"),
+    # every item of a list shares its first item's bound
+    ("对获得一、二、三等奖的企业,分别给予最高200万元、100万元、50万元奖励。", "100万元", "cap"),
+    ("对获得一、二、三等奖的企业,分别给予最高200万元、100万元、50万元奖励。", "50万元", "cap"),
+    ("对非牵头类项目,给予联合共建主体参与建设投入的40%,最高500万元支持。", "40%", "rate"),
+    ("对新获批的国家绿色数据中心给予100万元一次性奖励。", "100万元", "cap"),  # a fixed award per recipient
+    ("该计划由业者主动提案,现匡列5亿元经费。", "5亿元", "budget"),  # a fund word after the sum
 ])
 def test_subsidy_caps_rates_and_budgets_are_their_own_kinds(sentence: str, value_text: str, kind: str) -> None:
     from rag.ingest.cleaning import clean
@@ -333,8 +345,17 @@ def test_an_english_page_gives_caps_rates_budgets_and_targets() -> None:
     assert got["40%"].kind == "rate" and got["40%"].value == 40.0
     assert (got["80 billion yuan"].kind, got["80 billion yuan"].year) == ("target", 2027)
     assert got["12 billion yuan"].kind == "statistic"
-    assert "US$2 million" not in got  # a figure without a unit word after it is left out
+    assert not any("2 million" in v for v in got)  # the same sum converted, in brackets
     assert all(r.value_text in r.quote for r in got.values())
+
+
+def test_an_english_page_reads_money_written_before_the_number_and_skips_its_headline() -> None:
+    text = ("Harbour Zone Launches $3 Billion AI Subsidy Scheme\n\n"
+            "Harbour Zone Launches $3 Billion AI Subsidy Scheme\n\n"
+            "The 2024-25 Budget announced an allocation of $3 billion for a three-year Subsidy Scheme.\n\n"
+            "Each enterprise may receive a subsidy of up to RMB 6 million a year.")
+    got = rows_of(text, published="2024-10-07", title="AI Subsidy Scheme opens for application")
+    assert [(r.value_text, r.kind, r.value) for r in got] == [("$3 billion", "budget", 3e9), ("RMB 6 million", "cap", 6e6)]
 
 
 @pytest.mark.parametrize(("text", "value_text", "kind", "metric"), [

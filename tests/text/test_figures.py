@@ -54,3 +54,9 @@ def test_a_list_items_number_is_not_a_figure() -> None:
     assert extract("3.加快AI大模型建设。") == []
     assert [f.surface for f in extract("12、发放6亿元算力券")] == ["6亿元"]
     assert [f.surface for f in extract("3.5亿元")] == ["3.5亿元"]
+
+
+def test_a_day_of_the_month_on_its_own_is_a_date_not_a_quantity() -> None:
+    assert [(f.surface, f.kind) for f in extract("經濟部產業技術司30日宣布啟動,每案補助最高3,000萬元")] == [
+        ("30", "date"), ("3,000万元", "number")]
+    assert [f.kind for f in extract("30日内完成审批")] == ["number"]  # a span of days

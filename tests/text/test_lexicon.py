@@ -84,3 +84,14 @@ def test_a_unit_is_named_by_the_longest_word_it_ends_with() -> None:
     assert english("基金规模10亿港元") == "1 billion HK dollars"
     assert english("面积30平方公里") == "30 km²"
     assert english("规模3600亿元人民币") == "360 billion yuan"
+
+
+def test_money_written_before_an_english_number() -> None:
+    from rag.text.lexicon import currency_before, is_currency
+
+    assert currency_before("an allocation of $") == ("$", 1)
+    assert currency_before("up to HK$ ") == ("HK$", 4)
+    assert currency_before("a subsidy of RMB ") == ("RMB", 4)
+    assert currency_before("FIRMB ") == ("", 0)  # inside another word
+    assert currency_before("a total of ") == ("", 0)
+    assert is_currency("HK$") and is_currency("RMB")
