@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answer.measure import TYPED_UNITS, asked_measure, counted_kind, follow_up_measure, mentions, states_unit
-from rag.answer.quantities import has_quantity, years_named
+from rag.answer.quantities import has_quantity, states_ceiling, years_named
 from rag.answer.wanted import wanted_kind
 from rag.text.glossary import load_glossary
 from rag.text.places import about_other_place, lineage, most_specific, named_places
@@ -21,6 +21,12 @@ from rag.text.textnorm import normalize
 _WANTS_QUANTITY = re.compile(
     r"多少|几[家个台项条位所座款名倍成亿万千百十]|多大|多高|多快|多长|比重|占比|比例|百分之|增速|增长率|排第几|排名第几|"
     r"\bhow (?:many|much|fast|large|big|high)\b|\bwhat (?:share|percentage|proportion|portion|fraction|rate)\b",
+    re.I,
+)
+# "补贴上限是多少", "最高给多少", "what is the cap on", "the most a company can claim": a ceiling
+_WANTS_CEILING = re.compile(
+    r"上限|封顶|顶格|(?:最高|最多|至多)(?=[^，,。？?]{0,15}(?:多少|几|比例))|"
+    r"\b(?:caps?|capped|ceiling|maximum|upper limit|at most|up to (?:what|how))\b|\bthe most\b(?=[^?]*\b(?:can|could|may)\b)",
     re.I,
 )
 _WANTS_COUNT = re.compile(r"\bhow many\b|多少[家个台款项条位所座名件辆架套户人部只]|几[家个台款项条位所座名件辆架套户人部只]", re.I)
@@ -41,6 +47,7 @@ class Focus:
     count: bool = False  # "how many": a number of things, not a percentage
     kind: str = ""  # "person" or "date" when the question asks for one: sentences giving it come first
     counted: tuple[tuple[str, ...], ...] = ()  # what kind of thing 多少家 counts (软件 of 软件企业)
+    ceiling: bool = False  # a cap is asked for (补贴上限, what is the most...): a bounded figure answers
 
     @classmethod
     def of(cls, question: str, lang: str, latest: str = "") -> Focus:
@@ -61,10 +68,11 @@ class Focus:
         elif not _WANTS_QUANTITY.search(latest):
             measure, unit = asked_measure(question, lang)
             count = bool(_WANTS_COUNT.search(question))
-        quantity = bool(_WANTS_QUANTITY.search(latest) or _WANTS_QUANTITY.search(question))
+        ceiling = bool(_WANTS_CEILING.search(normalize(latest)))
+        quantity = bool(ceiling or _WANTS_QUANTITY.search(latest) or _WANTS_QUANTITY.search(question))
         entities = tuple(_entities(question, lang))
         return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities, count,
-                   wanted_kind(latest), counted_kind(latest) if lang != "en" else ())
+                   wanted_kind(latest), counted_kind(latest) if lang != "en" else (), ceiling)
 
     def place_around(self, context: str) -> bool:
         """Is the place asked about, or one inside it, named in ``context``? For "Beijing's Haidian
@@ -104,6 +112,8 @@ class Focus:
             return "about " + ", ".join(map(str, sorted(years)))
         if self.quantity and not has_quantity(sentence, self.count):
             return "states no figure"
+        if self.ceiling and not states_ceiling(sentence):
+            return "states no ceiling"
         for group in (*self.measure, *self.counted):
             if not any(mentions(norm, m) for m in group):
                 return f"nothing about {group[0]}"

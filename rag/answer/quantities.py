@@ -2,14 +2,16 @@
 
 Enters: a sentence or passage. Leaves: ``years_named`` (the years it names, a period's years
 included, a plan title's years only when nothing else names a year) and ``has_quantity`` (whether
-it states a figure other than a year: 3000家, 35%, 上千家, 第一).
+it states a figure other than a year: 3000家, 35%, 上千家, 第一) and ``states_ceiling`` (whether a
+figure in it is bounded from above: 最高500万元, 不超过30%, up to 20 million yuan).
 """
 
 from __future__ import annotations
 
 import re
 
-from rag.text.figures import extract
+from rag.text.figures import extract, normalize_keep_length
+from rag.text.lexicon import AT_MOST, bound, nearest_bound
 from rag.text.textnorm import normalize
 
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*[-—–~至到]\s*((?:19|20)\d{2})")
@@ -40,3 +42,19 @@ def has_quantity(text: str, count: bool = False) -> bool:
     With ``count``, a number of things: a percentage is not an answer to "how many"."""
     kinds = ("number",) if count else ("number", "percent")
     return any(f.kind in kinds for f in extract(text)) or bool(_CHINESE_QUANTITY.search(normalize(text)))
+
+
+_CLAUSE_END = re.compile(r"[，,；;。：:！!？?\n]")
+
+
+def states_ceiling(text: str) -> bool:
+    """Is a figure of the sentence bounded from above in its clause (最高500万元, 按不超过合同金额的
+    30%, 补助上限为2000万元, 100万元封顶, up to 20 million yuan)? A cap asked for is answered by one."""
+    norm = normalize_keep_length(text)
+    for f in extract(text):
+        if f.kind in ("year", "date"):
+            continue
+        start = max((m.end() for m in _CLAUSE_END.finditer(norm, 0, f.start)), default=0)
+        if nearest_bound(norm[start : f.start]) == AT_MOST or bound("", norm[f.end : f.end + 4]) == AT_MOST:
+            return True
+    return False

@@ -117,3 +117,35 @@ def test_a_count_of_a_kind_of_company_needs_that_kind_named() -> None:
 def test_an_amount_asked_in_chinese_is_stated_in_yuan_by_an_english_source() -> None:
     english = "Pilot projects shall receive financial support up to 15 million yuan according to their investment."
     assert off("试点项目最高可获得多少资金支持？", english) == ""
+
+
+@pytest.mark.parametrize(("sentence", "bounded"), [
+    ("每家算力需求方每年累計可領取最高500萬元算力券。", True),
+    ("按照不超过市级支持资金30%比例予以建设主体补助。", True),
+    ("每案補助上限為新台幣2,000萬元。", True),
+    ("Projects shall be offered financial support up to 20 million yuan.", True),
+    ("The Budget announced an allocation of $3 billion for the scheme.", False),
+    ("对新获批的国家绿色数据中心给予100万元一次性奖励。", False),
+])
+def test_states_ceiling(sentence: str, bounded: bool) -> None:
+    from rag.answer.quantities import states_ceiling
+
+    assert states_ceiling(sentence) is bounded
+
+
+@pytest.mark.parametrize("question", [
+    "香港资助计划对每个项目的资助金额上限是多少港元?",
+    "What is the cap on the city's computing-power vouchers per enterprise?",
+    "What is the most a single company can claim in vouchers a year?",
+])
+def test_a_cap_asked_for_is_not_answered_by_an_unbounded_sum(question: str) -> None:
+    lang = "en" if question.isascii() else "zh-Hans"
+    focus = Focus.of(question, lang)
+    assert focus.ceiling and focus.quantity
+    assert focus.off_topic("The Budget announced an allocation of $3 billion for the scheme.") == "states no ceiling"
+    assert focus.off_topic("每家企业每年最高可领取500万元算力券。") == ""
+
+
+def test_a_superlative_is_not_a_cap() -> None:
+    assert not Focus.of("Which city has the most AI companies?", "en").ceiling
+    assert not Focus.of("哪个区的企业最多？", "zh-Hans").ceiling
