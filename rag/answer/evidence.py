@@ -18,7 +18,7 @@ from rag.answer.focus import Focus
 from rag.answer.guard import is_planted_instruction
 from rag.answer.quantities import years_named
 from rag.answer.terms import Term, coverage, question_terms
-from rag.answer.wanted import gives
+from rag.answer.wanted import answers_for, gives
 from rag.ingest.chunking import split_sentences
 from rag.retrieval.bm25 import BM25
 from rag.text.textnorm import normalize
@@ -69,6 +69,11 @@ def select_evidence(
     ranked = sorted(found.values(), key=lambda e: (-e.score, e.rank, e.start))
     on_topic = [e for e in ranked if not e.off_topic]
     chosen = (on_topic or ranked)[:limit]
-    if focus.kind and on_topic:  # "who...?": of these, the sentences naming someone first (a name jieba misses still answers)
-        chosen.sort(key=lambda e: not gives(e.text, focus.kind))
+    if focus.kind and on_topic:  # "who...?": the sentences naming someone first (a name jieba misses still answers)
+        pool = on_topic[: 3 * limit]  # a (责任单位:…) line scores below the sentences of its article
+        giving = sorted((e for e in pool if gives(e.text, focus.kind)), key=lambda e: not answers_for(e.text, focus.kind))
+        best = chosen[0]
+        chosen = [*giving, *(e for e in chosen if e not in giving)][:limit]
+        if best not in chosen:  # the best-supported sentence stays, whatever it names
+            chosen[-1] = best
     return chosen, terms

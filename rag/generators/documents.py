@@ -12,10 +12,10 @@ from rag.types import GenerationRequest
 
 # "Which plan / what document …": in English the question names the kind of document it asks for
 _EN_WHICH_DOC = r"\b(which|what)\b[^?]*\b(plan|document|policy|report|programme|program|white paper)\b|"
-WHICH_DOC = re.compile(_EN_WHICH_DOC + r"哪份|哪一份|哪个|哪個|哪项|哪項|出自|什么文件|甚麼文件|什麼文件|哪部", re.I)
 _TITLE = re.compile(r"《[^》]{4,80}》")
 _NAMES_A_DOCUMENT = re.compile(
-    _EN_WHICH_DOC + r"哪份|哪一份|出自|(什么|甚麼|什麼)文件|哪[个個项項部](计划|計劃|文件|政策|方案|规划|規劃)", re.I
+    _EN_WHICH_DOC + r"哪份|哪一份|出自|(什么|甚麼|什麼)文件|"
+    r"哪[个個项項部][^，,。？?]{0,8}?(计划|計劃|文件|政策|方案|规划|規劃|措施|意见|意見|通知|报告|報告|白皮书|白皮書)", re.I
 )
 
 

@@ -16,8 +16,8 @@ import re
 from collections.abc import Iterator
 
 from rag.generators.chinese import chinese_answer, is_english
-from rag.generators.documents import WHICH_DOC, named_document
 from rag.generators.documents import asks_which_document as asks_which_document
+from rag.generators.documents import named_document
 from rag.generators.english import another_source, english_lead, english_quote, figure_phrase
 from rag.generators.english import english_number as english_number
 from rag.generators.figure_fit import best_figure, disagrees
@@ -117,7 +117,7 @@ class ExtractiveGenerator:
         chosen = self.choose(request)
         if not chosen:
             return
-        plan = named_document(request, chosen[0][0]) if WHICH_DOC.search(request.question) else ""
+        plan = named_document(request, chosen[0][0]) if asks_which_document(request.question) else ""
         if plan:
             yield (f"{plan} [{chosen[0][0]}]: " if request.language == "en" else f"{to_script(plan, request.language)}：")
         if request.language == "en":

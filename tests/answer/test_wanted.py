@@ -57,3 +57,20 @@ def test_the_preference_reorders_the_best_sentences_and_drops_none_of_them() -> 
     evidence, _ = select_evidence("全市人工智能核心产业规模和企业数量是谁介绍的？", "zh-Hans", [hit], {"d": doc},
                                   BM25.build([tokenize(text)]), limit=1)
     assert "800亿元" in evidence[0].text  # the best-supported sentence is kept, though it names no one
+
+
+def test_which_department_questions_get_the_line_naming_the_responsible_body() -> None:
+    assert wanted_kind("成都的算力券政策由哪個部門負責落實？") == "organisation"
+    assert wanted_kind("Which bureau is responsible for the vouchers?") == "organisation"
+    assert gives("(责任单位:市数据局、各领域行业主管部门)", "organisation")
+    assert gives("The Municipal Data Bureau will review the applications.", "organisation")
+    assert not gives("加大多元数据资源供给,促进数据集开放共享。", "organisation")
+    assert not gives("技术司长郭肇中表示", "organisation")  # a title, not a body
+    text = ("一、支持高质量数据集建设\n加大多元数据资源供给,促进高质量数据集开放共享和交易。"
+            "对高质量数据集建设主体,给予最高200万元奖励。对数据集交易平台给予最高100万元支持。"
+            "对数据集标注基地给予最高50万元支持。\n(责任单位:市数据局)")
+    doc = Document(DocMeta("d", "某市若干措施"), "d.txt", text, text, tuple(range(len(text))))
+    hit = Hit(chunk=Chunk("c0", "d", text, 0, len(text), 0, len(text)), score=1.0, rank=1)
+    evidence, _ = select_evidence("支持高质量数据集建设一条的责任单位是哪个部门？", "zh-Hans", [hit], {"d": doc},
+                                  BM25.build([tokenize(text)]), limit=3)
+    assert evidence[0].text == "(责任单位:市数据局)"
