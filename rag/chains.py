@@ -18,7 +18,7 @@ from dataclasses import replace
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from rag.answer.checks import RETRY_CHECKS, Reply, first_failure
-from rag.answer.citations import cite, with_disagreement
+from rag.answer.citations import cite, cite_title, with_disagreement
 from rag.answer.conversation import condense, user_questions
 from rag.answer.deadline import ms_since, within
 from rag.answer.evidence import Focus, select_evidence
@@ -181,6 +181,8 @@ class QAChain:
         used: AnswerGenerator = self.fallback
         if reply is None:
             text, citations = cite("".join(self.fallback.generate(request)), turn, self.index)
+            if asks_which_document(turn.latest or turn.query):
+                text, citations = cite_title(text, citations, self.index)
             check = verify(text, citations, turn.query)
         else:  # it passed verification: a source that gives its figure otherwise may join it
             used = self.generator

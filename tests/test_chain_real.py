@@ -34,6 +34,14 @@ def test_extractive_abstains_on_a_question_the_corpus_does_not_answer(real_index
     assert a.abstained and a.related
 
 
+def test_a_which_plan_answer_cites_the_sentence_that_names_the_plan(real_index: HybridIndex) -> None:
+    a = QAChain(real_index, ExtractiveGenerator(), abstain_threshold=0.12).ask(
+        "Which plan sets the target of 3,000 AI companies?")
+    title = a.text[a.text.index("《") + 1 : a.text.index("》")]
+    assert a.verification.ok and a.text.split("》")[1].lstrip().startswith("[1]")
+    assert title in a.citations[0].quote and any("3000" in c.quote for c in a.citations[1:])
+
+
 @pytest.fixture(scope="module")
 def local_generator(settings: Settings):  # type: ignore[no-untyped-def]
     from rag.runtime import local_available

@@ -4,18 +4,22 @@ In: an answer's text with markers that number the turn's evidence (``[1]`` is it
 sentence), and the index the evidence came from. Out: the text with its markers renumbered
 1..n in order of use and one ``Citation`` per marker (title, publisher, date, the original
 file's offsets and the quote); for a model's answer on a lone figure, the source that gives the
-quantity otherwise is added after it.
+quantity otherwise is added after it; a which-document answer's title gets the sentence that
+states it.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag.answer.turn import Turn
 from rag.answer.verify import verify
 from rag.generators.extractive import disagreement, disagreement_note
-from rag.text.textnorm import to_script
+from rag.ingest.chunking import split_sentences
+from rag.text.figures import normalize_keep_length
+from rag.text.textnorm import normalize, to_script
 from rag.types import Citation, Evidence, GenerationRequest, Verification
 
 if TYPE_CHECKING:
@@ -55,6 +59,34 @@ def citation(n: int, ev: Evidence, index: HybridIndex) -> Citation:
         chunk_id=ev.chunk_id, start=raw_start, end=raw_end, quote=ev.text,
         passage=chunk.text if chunk else "",
     )
+
+
+_LEAD_TITLE = re.compile(r"\s*《([^》]{4,80})》")
+
+
+def cite_title(text: str, citations: list[Citation], index: HybridIndex) -> tuple[str, list[Citation]]:
+    """A which-document answer that opens with its document's 《title》, which the cited sentence
+    does not state: the sentence of that document that does is cited for the title, as [1]."""
+    m = _LEAD_TITLE.match(text)
+    if not m or not citations:
+        return text, citations
+    title = normalize(m.group(1))
+    if any(title in normalize(c.quote) for c in citations):
+        return text, citations
+    doc = index.docs[citations[0].doc_id]
+    at = normalize_keep_length(doc.text).find(title)
+    span = next((sp for sp in split_sentences(doc.text) if sp.start <= at < sp.end), None) if at >= 0 else None
+    if span is None:
+        return text, citations
+    chunk = next((c for c in index.chunks if c.doc_id == doc.doc_id and c.start <= span.start < c.end), None)
+    raw_start, raw_end = doc.raw_span(span.start, span.end)
+    first = Citation(n=1, doc_id=doc.doc_id, title=doc.meta.title, publisher=doc.meta.publisher,
+                     published=doc.meta.published, chunk_id=chunk.chunk_id if chunk else "", start=raw_start,
+                     end=raw_end, quote=doc.text[span.start : span.end].strip(), passage=chunk.text if chunk else "")
+    shifted = MARKER.sub(lambda k: f"[{int(k.group(1)) + 1}]", text)
+    rest = re.sub(r"^\s*\[\d{1,2}\]", "", shifted[m.end() :])  # "《title》 [2]: …" -> "《title》 [1]: …"
+    space = " " if rest != shifted[m.end() :] and text[m.end() : m.end() + 1] == " " else ""
+    return shifted[: m.end()] + f"{space}[1]" + rest, [first, *(replace(c, n=c.n + 1) for c in citations)]
 
 
 def with_disagreement(text: str, citations: list[Citation], check: Verification, request: GenerationRequest,

@@ -11,7 +11,8 @@ import re
 from rag.types import GenerationRequest
 
 # "Which plan / what document …": in English the question names the kind of document it asks for
-_EN_WHICH_DOC = r"\b(which|what)\b[^?]*\b(plan|document|policy|report|programme|program|white paper)\b|"
+# ("what scale does Jiaxing aim for under its plan" asks for a scale; "the document number" for a number)
+_EN_WHICH_DOC = r"\b(which|what)\s+(?:[\w'’-]+\s+){0,3}?(plan|document|policy|report|programme|program|white paper)s?\b(?!\s+number)|"
 _TITLE = re.compile(r"《[^》]{4,80}》")
 _NAMES_A_DOCUMENT = re.compile(
     _EN_WHICH_DOC + r"哪份|哪一份|出自|(什么|甚麼|什麼)文件|"

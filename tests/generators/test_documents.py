@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.generators.documents import asks_which_document, named_document
 from rag.types import Evidence, GenerationRequest
 
@@ -24,3 +26,17 @@ def test_a_sentence_of_a_plan_belongs_to_that_plan_not_to_one_its_preamble_cites
     own = "《某市人工智能终端行动计划》提出打造产业集群。"
     assert named_document(request("某区促进人工智能创新发展三年行动计划", cited, own), 1) == "《某市人工智能终端行动计划》"
     assert asks_which_document("Which plan sets the target?")
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("Which Shenzhen policy document contains the goal?", True),
+    ("Which district's AI plan aims for a cluster of 1,000 companies?", True),
+    ("哪个行动计划提出了这个目标？", True),
+    ("依据的是哪份文件？", True),
+    ("What computing-power scale does the city aim to reach by 2027 under its AI plan?", False),
+    ("What is the document number of the province's implementation opinions?", False),
+    ("成都的算力券政策由哪個部門負責落實？", False),
+    ("哪个省份排第一？", False),
+])
+def test_which_document_questions(question: str, asks: bool) -> None:
+    assert asks_which_document(question) is asks
