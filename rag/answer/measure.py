@@ -40,6 +40,8 @@ _EN_MEASURE = re.compile(
     re.I,
 )
 
+_EN_BOUND_LEAD = re.compile(r"(?:most|least|maximum|minimum|highest|lowest|cap|ceiling|limit|upper limit)\b", re.I)
+
 
 def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...], str]:
     """What a "how many / 多少" question counts, as Chinese alternatives, and the measure word
@@ -47,7 +49,8 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
     question is not of that shape or names only a generic measure (目标, 数量)."""
     if lang == "en":
         m = _EN_MEASURE.search(question)
-        if not m:
+        # "what is the most a single organisation can receive": a ceiling asked for, not a measure
+        if not m or _EN_BOUND_LEAD.match(m.group("a") or m.group("b")):
             return (), ""
         groups = load_glossary().expand_groups(m.group("a") or m.group("b"), with_english=True)
         # "What is Shenzhen's target for…" names a generic measure, as 目标 does in Chinese

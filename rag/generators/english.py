@@ -114,9 +114,11 @@ def figure_phrase(ev: Evidence, fig: Figure) -> str:
     return figure + (f" for {name}" if name else "") + (f" {year}" if year else "")
 
 
-def another_source(n: int, ev: Evidence, phrase: str = "") -> str:
-    """The sentence that shows a second source's figure beside the answer's."""
-    return f" Another source gives{' ' + phrase if phrase else ''} [{n}]: 「{ev.text}」 [{n}]."
+def another_source(n: int, ev: Evidence, phrase: str = "", same: bool = False) -> str:
+    """The sentence that shows a second source's figure beside the answer's (or, ``same``, another
+    figure of the answer's own document)."""
+    lead = "The same document also gives" if same else "Another source gives"
+    return f" {lead}{' ' + phrase if phrase else ''} [{n}]: 「{ev.text}」 [{n}]."
 
 
 def english_lead(evidence: list[tuple[int, Evidence]], max_figures: int = 10) -> str:

@@ -54,7 +54,7 @@ def english_sentence(request: GenerationRequest, chosen: list[tuple[int, Evidenc
         if m != n and ofig.kind == fig.kind and ofig.value not in shown and (
                 fit >= scored[0][0] - 10 or disagrees(request, (n, ev), (m, other))):
             shown.add(ofig.value)
-            out += another_source(m, other, figure_phrase(other, ofig))
+            out += another_source(m, other, figure_phrase(other, ofig), same=other.doc_id == ev.doc_id)
     return out
 
 

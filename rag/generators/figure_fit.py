@@ -11,7 +11,7 @@ import re
 
 from rag.generators.english import clause_before
 from rag.text.figures import Figure, extract
-from rag.text.lexicon import is_currency, unit_after
+from rag.text.lexicon import is_currency, support_role, unit_after
 from rag.text.textnorm import normalize
 from rag.types import Evidence, GenerationRequest
 
@@ -21,6 +21,18 @@ def _measure_fit(text: str, request: GenerationRequest, unit: str) -> int:
     by the figure's own unit, not by a yuan figure before it (20 million yuan ($2.83 million))."""
     return sum(10 for group in request.measure
                if (is_currency(unit) if any(is_currency(f) for f in group) else any(f in text for f in group)))
+
+
+def _share_fit(before: str, request: GenerationRequest) -> int:
+    """-15 for a scheme's total (每年总额不超过1000万元) when the question asks what one recipient gets
+    (a single organisation, 单个企业), and for one recipient's sum when it asks for the total."""
+    asked = support_role(normalize(request.question).lower())
+    said = support_role(before.lower())
+    if "recipient" in asked and "budget" not in asked and "budget" in said and "recipient" not in said:
+        return -15
+    if "budget" in asked and "recipient" not in asked and "recipient" in said and "budget" not in said:
+        return -15
+    return 0
 
 
 def figure_fit(ev: Evidence, fig: Figure, request: GenerationRequest) -> int:
@@ -36,7 +48,7 @@ def figure_fit(ev: Evidence, fig: Figure, request: GenerationRequest) -> int:
     else:
         after = normalize(ev.text[fig.end : fig.end + 12])
     clause = before + normalize(ev.text[fig.start : fig.end]) + after
-    fit = sum(1 for t in request.terms if not t.isdigit() and t in clause) * 10 + measured
+    fit = sum(1 for t in request.terms if not t.isdigit() and t in clause) * 10 + measured + _share_fit(before, request)
     if request.count and (fig.kind == "percent" or is_currency(unit)):
         fit -= 15
     return fit

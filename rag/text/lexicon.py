@@ -146,7 +146,7 @@ def nearest_bound(clause_before: str) -> str:
 
 
 def support_role(text: str) -> set[str]:
-    """{"support", "budget", "fund"} as far as ``text`` uses those words."""
+    """{"support", "budget", "fund", "recipient"} as far as ``text`` uses those words."""
     return {table("support")[m.group().lower()] for m in _pattern("support", "any").finditer(text.lower())}
 
 
@@ -192,7 +192,7 @@ def numerals() -> dict[str, float]:
 def unit_english(unit: str) -> str:
     """The English of the longest unit word ``unit`` ends with (美元 -> US dollars, not the 元 of
     yuan; 平方公里 -> km², not the 公里 of km), "" for none."""
-    found = [u for u in units() if u.english and unit.endswith(u.word)]
+    found = [u for u in units() if u.english and unit.lower().endswith(u.word.lower())]  # EFlops is EFLOPS
     return max(found, key=lambda u: len(u.word)).english if found else ""
 
 

@@ -148,3 +148,22 @@ def test_a_which_question_without_a_figure_asks_for_a_name_one_with_a_figure_for
     assert not asks_for_number("Which fund manager has Hong Kong appointed to run its new fund?")
     assert asks_for_number("Which plan sets a 2026 goal of more than 150 million AI devices?")
     assert asks_for_number("How large is the fund Hong Kong plans to launch?")
+
+
+def test_what_one_recipient_gets_is_not_the_schemes_total_nor_the_other_way_round() -> None:
+    total = ev("m", "建立算力券信息管理平台,每年总额不超过1000万元的算力券,用于落户企业。", 0.8)
+    each = ev("m", "每个单位每年最高享受100万元算力券。", 0.7)
+    req = request("What is the most a single organisation can receive in computing-power vouchers per year?",
+                  total, each, lang="en")
+    got = english_sentence(req, [(1, total), (2, each)])
+    assert got.startswith("The source gives up to 1 million yuan [2]")
+    assert "The same document also gives" in got or "10 million" not in got
+    req = request("每年发放的算力券总额上限是多少？", each, total)
+    from rag.generators.figure_fit import best_figure
+    assert best_figure(total, req)[0] > best_figure(each, req)[0]
+
+
+def test_a_question_asking_for_a_ceiling_names_no_measure() -> None:
+    from rag.answer.measure import asked_measure
+
+    assert asked_measure("In Langfang, what is the most a single organisation can receive in vouchers?", "en") == ((), "")

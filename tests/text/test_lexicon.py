@@ -68,6 +68,7 @@ def test_units_and_magnitudes() -> None:
     assert numerals() == {"十": 10.0, "百": 100.0, "千": 1000.0}
     assert [unit_english(u) for u in ("亿元", "亿台", "万辆", "家", "平方千米")] == [
         "yuan", "units", "vehicles", "", "km²"]
+    assert unit_english("EFlops") == "EFLOPS"  # a Latin unit in any case
     assert is_currency("亿元") and is_currency("人民币") and not is_currency("家")
     assert unit_words("duration") == ("个月", "小时", "分钟", "年", "周", "天")
     assert alternation(["个", "个百分点", "个月"]) == "个百分点|个月|个"
