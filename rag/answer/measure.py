@@ -34,6 +34,9 @@ _SYNONYMS = {"规模": ("营收", "收入", "产值", "总值", "销售额", "�
              "资金": ("元",), "金额": ("元",), "钱": ("元",)}
 _UNITS = frozenset("家 个 台 款 项 条 位 所 座 名 件 辆 架 套 户 倍 亿 万 元 亿元 万元 人 次 部 只 场".split())
 _EN_MEASURE = re.compile(
+    # "how much does X pay out in corpus vouchers for ...": the sum is paid in what follows "in"
+    r"\bhow much\b[^?]*?\b(?:pay|pays|paid|give|gives|given|offer|offers|grant|grants|award|awards)\b(?:\s+out)?\s+in\s+"
+    r"(?P<c>[a-z][a-z -]{1,30}?)\s*(?:\b(?:for|to|per|by|at|each|a)\b|\?|$)|"
     r"\bhow (?:many|much)\s+(?P<a>[a-z][a-z -]{1,40}?)\s+(?:do|does|did|are|is|was|were|has|have|had|will|can|could|would|in|by|at|for|of|to|"
     r"grow|grew|use|used|make|made|produce|produced|plan|aim|set|build|built|get|got|raise|raised|receive|hold|held)\b|"
     r"\bwhat (?:was|is|were|are)\s+(?:[A-Za-z'-]+'s\s+|the\s+)?(?P<b>[a-z][a-z -]{1,40}?)\s*(?:\b(?:in|for|by|at|of|as)\b|\?|$)",
@@ -50,9 +53,10 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
     if lang == "en":
         m = _EN_MEASURE.search(question)
         # "what is the most a single organisation can receive": a ceiling asked for, not a measure
-        if not m or _EN_BOUND_LEAD.match(m.group("a") or m.group("b")):
+        asked = m.group("a") or m.group("b") or m.group("c") if m else ""
+        if not asked or _EN_BOUND_LEAD.match(asked):
             return (), ""
-        groups = load_glossary().expand_groups(m.group("a") or m.group("b"), with_english=True)
+        groups = load_glossary().expand_groups(asked, with_english=True)
         # "What is Shenzhen's target for…" names a generic measure, as 目标 does in Chinese
         return tuple(_with_synonyms(tuple(normalize(x).lower() for x in g)) for g in groups
                      if not all(normalize(x) in _GENERIC_MEASURES for x in g)), ""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import cache
 
-from rag.text.figures import Figure, extract
+from rag.text.figures import Figure, extract, normalize_keep_length
 from rag.text.lexicon import (
     alternation,
     answer_english,
@@ -20,6 +21,7 @@ from rag.text.lexicon import (
     magnitudes,
     nearest_bound,
     qualifier_words,
+    qualifiers,
     unit_after,
     unit_english,
 )
@@ -33,11 +35,18 @@ _PER_BASE = re.compile(rf"^(?:按照|按)(?:{alternation(qualifier_words('base')
 _CLAUSE_END = re.compile(r"[，,。；;：:！？!?]")
 
 
+@cache
+def _before_words() -> tuple[str, ...]:
+    return tuple(sorted({q.word for q in qualifiers() if q.side == "before"}, key=len, reverse=True))
+
+
 def qualifier(text: str, fig: Figure) -> tuple[str, str]:
     """The English of the qualifier words just before and just after a figure (超3000家 -> more than)."""
-    before = text[max(0, fig.start - 3) : fig.start]
-    after = text[fig.end : fig.end + 2]
-    pre = next((answer_english(w) for w in qualifier_words("answer", "before") if before.endswith(w)), "")
+    before = normalize_keep_length(text[max(0, fig.start - 4) : fig.start])
+    after = normalize_keep_length(text[fig.end : fig.end + 2])
+    # the longest qualifier word decides: 不超过 is not the 超过 it ends with
+    word = next((w for w in _before_words() if before.endswith(w)), "")
+    pre = answer_english(word) if word in qualifier_words("answer", "before") else ""
     post = next((answer_english(w) for w in qualifier_words("answer", "after") if after.startswith(w)), "")
     if post == "over" and not pre:  # 20余家: "over 20", not "20 over"
         return post, ""
@@ -99,7 +108,8 @@ def figure_phrase(ev: Evidence, fig: Figure) -> str:
     prior = max((f.end for f in extract(ev.text) if f.end <= fig.start), default=0)
     if prior > fig.start - len(before):
         before = ev.text[prior : fig.start].lstrip("".join(qualifier_words("answer", "after")))
-    direction = direction_english(bound(before[-4:], ev.text[fig.end : fig.end + 2]) or nearest_bound(before))
+    before, after = normalize_keep_length(before), normalize_keep_length(ev.text[fig.end : fig.end + 2])
+    direction = direction_english(bound(before[-4:], after) or nearest_bound(before))  # 不超過 as 不超过
     pre, post = qualifier(ev.text, fig)
     if not fig.unit and fig.kind == "number":  # an English source names the unit after the number
         fig = replace(fig, unit=unit_after(ev.text[fig.end :]))

@@ -25,14 +25,15 @@ def _measure_fit(text: str, request: GenerationRequest, unit: str) -> int:
 
 def _share_fit(before: str, request: GenerationRequest) -> int:
     """-15 for a scheme's total (每年总额不超过1000万元) when the question asks what one recipient gets
-    (a single organisation, 单个企业), and for one recipient's sum when it asks for the total."""
+    (a single organisation, 单个企业), and for one recipient's sum when it asks for the total; +10
+    for a sum the words before it give to each recipient (每家…最高500万元) when that is asked."""
     asked = support_role(normalize(request.question).lower())
     said = support_role(before.lower())
     if "recipient" in asked and "budget" not in asked and "budget" in said and "recipient" not in said:
         return -15
     if "budget" in asked and "recipient" not in asked and "recipient" in said and "budget" not in said:
         return -15
-    return 0
+    return 10 if "recipient" in asked and "recipient" in said else 0
 
 
 def figure_fit(ev: Evidence, fig: Figure, request: GenerationRequest) -> int:

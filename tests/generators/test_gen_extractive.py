@@ -167,3 +167,20 @@ def test_a_question_asking_for_a_ceiling_names_no_measure() -> None:
     from rag.answer.measure import asked_measure
 
     assert asked_measure("In Langfang, what is the most a single organisation can receive in vouchers?", "en") == ((), "")
+
+
+def test_a_traditional_not_more_than_is_a_ceiling_not_more_than() -> None:
+    from rag.generators.english import figure_phrase
+    from rag.text.figures import extract
+
+    text = "鼓勵優質算力普惠供給,每年發放不超過1億元算力券,企業數量超過3000家。"
+    e = ev("d", text, 0.5)
+    phrases = [figure_phrase(e, f) for f in extract(text) if f.kind == "number"]
+    assert phrases[0].startswith("up to 100 million yuan") and phrases[1].startswith("more than 3,000")
+
+
+def test_the_form_a_sum_is_paid_in_is_the_measure_asked_about() -> None:
+    from rag.answer.measure import asked_measure
+
+    measure, _ = asked_measure("How much does the city pay out in corpus vouchers for buying training data?", "en")
+    assert measure and "语料券" in measure[0]
