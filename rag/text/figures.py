@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from rag.text.lexicon import alternation, magnitudes, numerals, unit_words
+from rag.text.lexicon import alternation, magnitudes, number_words, numerals, unit_words
 from rag.text.textnorm import normalize
 
 _MAG_ZH = magnitudes(chinese=True)
@@ -93,6 +93,14 @@ def _to_float(num: str) -> float | None:
 _ENUMERATOR = re.compile(r"(?:^|\n)[ \t]*(\d{1,2})[.．、](?!\d)")
 
 
+@cache
+def _number_word() -> re.Pattern[str]:
+    """An English number word before the word it counts: "form six bases", "ten thousand people" (not
+    "six-year", "sixth")."""
+    return re.compile(rf"(?<![\w-])(?P<num>{alternation(number_words())})(?:\s+(?P<mag>{_EN_MAG}))?(?=\s+[\"“'(]?[A-Za-z])",
+                      re.I)
+
+
 def extract(text: str) -> list[Figure]:
     """All figures in ``text`` (Chinese or English), with citation markers like [1] ignored.
 
@@ -119,6 +127,10 @@ def extract(text: str) -> list[Figure]:
             continue
         value = numerals()[m.group("num")] * _MAG_ZH[m.group("mag")]
         out.append(Figure(m.group(), value, "number", m.group("unit") or "", m.start(), m.end()))
+        taken.append((m.start(), m.end()))
+    for m in _number_word().finditer(norm):  # six "ten thousand person R&D bases": 6
+        value = number_words()[m.group("num").lower()] * (_MAG_EN[m.group("mag").lower()] if m.group("mag") else 1.0)
+        out.append(Figure(m.group(), value, "number", "", m.start(), m.end()))
         taken.append((m.start(), m.end()))
     for m in _ZH.finditer(norm):
         if any(a <= m.start() < b for a, b in taken):

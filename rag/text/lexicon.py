@@ -189,6 +189,12 @@ def numerals() -> dict[str, float]:
     return {u.word: u.value for u in units() if u.kind == "numeral"}
 
 
+@cache
+def number_words() -> dict[str, float]:
+    """{six: 6, twenty: 20, ...}: English number words that count what follows them."""
+    return {u.word: u.value for u in units() if u.kind == "word"}
+
+
 def unit_english(unit: str) -> str:
     """The English of the longest unit word ``unit`` ends with (美元 -> US dollars, not the 元 of
     yuan; 平方公里 -> km², not the 公里 of km), "" for none."""

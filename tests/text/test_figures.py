@@ -60,3 +60,9 @@ def test_a_day_of_the_month_on_its_own_is_a_date_not_a_quantity() -> None:
     assert [(f.surface, f.kind) for f in extract("經濟部產業技術司30日宣布啟動,每案補助最高3,000萬元")] == [
         ("30", "date"), ("3,000万元", "number")]
     assert [f.kind for f in extract("30日内完成审批")] == ["number"]  # a span of days
+
+
+def test_english_number_words_that_count_something_are_figures() -> None:
+    got = [(f.surface, f.value) for f in extract('form six "ten thousand person R&D bases" and two million units')]
+    assert got == [("six", 6.0), ("ten thousand", 1e4), ("two million", 2e6)]
+    assert extract("a six-year plan, the sixth plan, one of them") == []
