@@ -70,7 +70,8 @@ def cite_title(text: str, citations: list[Citation], index: HybridIndex) -> tupl
     m = _LEAD_TITLE.match(text)
     if not m or not citations:
         return text, citations
-    title = normalize(m.group(1))
+    # its core, without the brackets (年份, 征求意见稿) the document may write between its words
+    title = re.sub(r"[(（][^)）]*[)）]", "", normalize(m.group(1)))
     if any(title in normalize(c.quote) for c in citations):
         return text, citations
     doc = index.docs[citations[0].doc_id]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from rag.text.figures import extract, normalize_keep_length
-from rag.text.lexicon import AT_MOST, bound, nearest_bound
+from rag.text.lexicon import AT_MOST, bound, is_currency, nearest_bound, support_role
 from rag.text.textnorm import normalize
 
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*[-—–~至到]\s*((?:19|20)\d{2})")
@@ -49,7 +49,8 @@ _CLAUSE_END = re.compile(r"[，,；;。：:！!？?\n]")
 
 def states_ceiling(text: str) -> bool:
     """Is a figure of the sentence bounded from above in its clause (最高500万元, 按不超过合同金额的
-    30%, 补助上限为2000万元, 100万元封顶, up to 20 million yuan)? A cap asked for is answered by one."""
+    30%, 补助上限为2000万元, 100万元封顶, up to 20 million yuan), or a sum given to each recipient
+    (每家达42万元)? A cap asked for is answered by one."""
     norm = normalize_keep_length(text)
     for f in extract(text):
         if f.kind in ("year", "date"):
@@ -57,4 +58,6 @@ def states_ceiling(text: str) -> bool:
         start = max((m.end() for m in _CLAUSE_END.finditer(norm, 0, f.start)), default=0)
         if nearest_bound(norm[start : f.start]) == AT_MOST or bound("", norm[f.end : f.end + 4]) == AT_MOST:
             return True
+        if is_currency(f.unit) and "recipient" in support_role(norm[start : f.start].lower()):
+            return True  # 每家达42万元的补助: the sum each recipient gets is its ceiling
     return False

@@ -33,6 +33,7 @@ _DATE = re.compile(
 _LATIN_NAME = re.compile(r"\b[A-Z][a-z]+(?:-[a-z]+)? [A-Z][a-z]+(?:-[a-z]+)?\b")
 # the generic word a government body's name ends in (市数据局, 经信委, 产业技术司; Data Bureau)
 _BODY_ZH = re.compile(r"[\u4e00-\u9fff]{1,12}?(?:委员会|办公室|办公厅|管理局|局|委|厅|署|司|部门)(?![\u4e00-\u9fff]{0,1}[长员])")
+_BYLINE = re.compile(r"(?:记者|通讯员|编辑|撰稿)[\u4e00-\u9fff]{2,4}")
 # the words that say which body answers for a measure: (责任单位:市数据局), 由市经信局负责
 _RESPONSIBLE = re.compile(r"(?:责任|牵头|主管|负责|承办|实施)(?:单位|部门|机构)|负责|\bresponsib", re.I)
 _BODY_EN = re.compile(r"\b(?:Bureau|Commission|Department|Ministry|Office|Committee|Administration|Agency|Council)\b")
@@ -78,6 +79,7 @@ def gives(sentence: str, kind: str) -> bool:
         load_jieba()
         import jieba.posseg
 
-        return any(flag == "nr" and 2 <= len(word) <= 4
-                   for word, flag in jieba.posseg.cut(normalize(sentence)))
+        # a byline's reporter (〔记者林菁桦／台北报导〕) is not who the sentence is about
+        text = _BYLINE.sub("", normalize(sentence))
+        return any(flag == "nr" and 2 <= len(word) <= 4 for word, flag in jieba.posseg.cut(text))
     return True

@@ -126,6 +126,7 @@ def test_an_amount_asked_in_chinese_is_stated_in_yuan_by_an_english_source() -> 
     ("Projects shall be offered financial support up to 20 million yuan.", True),
     ("The Budget announced an allocation of $3 billion for the scheme.", False),
     ("对新获批的国家绿色数据中心给予100万元一次性奖励。", False),
+    ("本次也新增提供每家達42萬元的補助。", True),  # what each recipient gets
 ])
 def test_states_ceiling(sentence: str, bounded: bool) -> None:
     from rag.answer.quantities import states_ceiling

@@ -27,6 +27,7 @@ def test_the_kind_of_answer_asked_for(question: str, kind: str) -> None:
 def test_what_shows_a_person_or_a_date() -> None:
     assert gives("市科技局副局长王建国在会上介绍", "person")
     assert not gives("我国人工智能核心产业规模达5000亿元", "person")
+    assert not gives("〔記者林菁樺／台北報導〕經濟部於今日啟動輔導團", "person")  # a byline's reporter
     assert gives("The plan was presented by Zhang Wei, the deputy mayor.", "person")
     assert gives("2025年7月28日", "date") and gives("issued on July 28, 2025", "date")
     assert not gives("到2027年产业规模突破1000亿元", "date")
