@@ -8,10 +8,11 @@ document that gives the same quantity a different value (a disagreement to show,
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from rag.generators.english import clause_before
 from rag.text.figures import Figure, extract
-from rag.text.lexicon import is_currency, support_role, unit_after
+from rag.text.lexicon import bound, is_currency, nearest_bound, support_role, unit_after
 from rag.text.textnorm import normalize
 from rag.types import Evidence, GenerationRequest
 
@@ -52,7 +53,27 @@ def figure_fit(ev: Evidence, fig: Figure, request: GenerationRequest) -> int:
     fit = sum(1 for t in request.terms if not t.isdigit() and t in clause) * 10 + measured + _share_fit(before, request)
     if request.count and (fig.kind == "percent" or is_currency(unit)):
         fit -= 15
+    if any(fig.matches(q) for q in _asked_figures(request.question)):
+        fit -= 50  # "a model with more than 100 billion parameters": the question's condition, not its answer
     return fit
+
+
+_CONFIRMS = re.compile(r"^\W*(?:is|are|was|were|does|do|did|has|have|will|can|could)\b|是否|是不是|吗[？?]?\s*$", re.I)
+
+
+@cache
+def _asked_figures(question: str) -> tuple[Figure, ...]:
+    """The bounded figures a question states as a condition (not years), except where it quotes the
+    figure to ask which document sets it or to have it confirmed ("Does Shenzhen aim for more than
+    3,000...?", "是否…3000家以上")."""
+    from rag.generators.documents import asks_which_document
+
+    if asks_which_document(question) or _CONFIRMS.search(question):
+        return ()
+    norm = normalize(question).lower()
+    # a bounded figure ("with more than 100 billion parameters", 超过千亿参数) is a condition
+    return tuple(f for f in extract(question) if f.kind not in ("year", "date")
+                 and (nearest_bound(clause_before(norm, f.start)) or bound("", norm[f.end : f.end + 3])))
 
 
 def best_figure(ev: Evidence, request: GenerationRequest) -> tuple[int, Figure] | None:

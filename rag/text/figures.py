@@ -90,7 +90,8 @@ def _to_float(num: str) -> float | None:
         return None
 
 
-_ENUMERATOR = re.compile(r"(?:^|\n)[ \t]*(\d{1,2})[.．、](?!\d)")
+# at the start of a line, or of a quote of one (an answer quoting 「2.对落地…」)
+_ENUMERATOR = re.compile(r"(?:^|\n|「)[ \t]*(\d{1,2})[.．、](?!\d)")
 
 
 @cache
@@ -148,6 +149,9 @@ def extract(text: str) -> list[Figure]:
             out.append(Figure(en.group().strip(), v * mult, kind, "%" if en_pct else "", en.start(), en.end()))
             continue
         unit = m.group("unit") or ""
+        left, right = norm[m.start() - 1 : m.start()], norm[m.end("num") : m.end("num") + 1]
+        if not (mag or unit or m.group("pct")) and (re.match(r"[A-Za-z]", left + " ") or re.match(r"[A-Za-z]", right)):
+            continue  # part of a name, not a quantity: 5G, FP16, A100
         if m.group("pct"):
             kind = "percent"
         elif not mag and not unit.strip("年") and 1900 <= v <= 2100 and float(v).is_integer():

@@ -184,3 +184,14 @@ def test_the_form_a_sum_is_paid_in_is_the_measure_asked_about() -> None:
 
     measure, _ = asked_measure("How much does the city pay out in corpus vouchers for buying training data?", "en")
     assert measure and "语料券" in measure[0]
+
+
+def test_a_bounded_figure_the_question_states_is_its_condition_not_its_answer() -> None:
+    text = "对落地参数量超过千亿的自研大模型,按照研发费用的20%给予牵头研发企业补助最高5000万元。"
+    req = request("How much can a company get for landing a large model with more than 100 billion parameters?",
+                  ev("m", text, 0.8), lang="en")
+    assert english_sentence(req, [(1, req.evidence[0])]).startswith("The source gives up to 50 million yuan")
+    # a figure quoted to be confirmed is still the answer
+    plan = ev("p", "到2026年,全市人工智能企业数量超3000家,独角兽企业超10家。", 0.8)
+    req = request("Does Shenzhen aim for more than 3,000 AI companies by 2026?", plan, lang="en")
+    assert english_sentence(req, [(1, plan)]).startswith("The source gives more than 3,000")

@@ -66,3 +66,12 @@ def test_english_number_words_that_count_something_are_figures() -> None:
     got = [(f.surface, f.value) for f in extract('form six "ten thousand person R&D bases" and two million units')]
     assert got == [("six", 6.0), ("ten thousand", 1e4), ("two million", 2e6)]
     assert extract("a six-year plan, the sixth plan, one of them") == []
+
+
+def test_a_number_glued_to_latin_letters_is_part_of_a_name() -> None:
+    assert [f.surface for f in extract("5G基站20.2万个,A100芯片,算力规模(FP16)突破3500PFlops")] == ["20.2万个", "3500PFlops"]
+    assert [f.kind for f in extract("in 2024 the zone had model 2")] == ["year", "number"]
+
+
+def test_a_list_items_number_inside_a_quote_is_not_a_figure() -> None:
+    assert [f.surface for f in extract("It says: 「2.对落地大模型给予最高5000万元补助」")] == ["5000万元"]
