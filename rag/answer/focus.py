@@ -23,7 +23,7 @@ _WANTS_QUANTITY = re.compile(
     r"\bhow (?:many|much|fast|large|big|high)\b|\bwhat (?:share|percentage|proportion|portion|fraction|rate)\b",
     re.I,
 )
-# "补贴上限是多少", "最高给多少", "what is the cap on", "the most a company can claim": a ceiling
+# a ceiling asked for: 资助上限, 最多能拿几成, "the maximum grant", "the most an applicant may obtain"
 _WANTS_CEILING = re.compile(
     r"上限|封顶|顶格|(?:最高|最多|至多)(?=[^，,。？?]{0,15}(?:多少|几|比例))|"
     r"\b(?:caps?|capped|ceiling|maximum|upper limit|at most|up to (?:what|how))\b|\bthe most\b(?=[^?]*\b(?:can|could|may)\b)",

@@ -34,7 +34,7 @@ _SYNONYMS = {"规模": ("营收", "收入", "产值", "总值", "销售额", "�
              "资金": ("元",), "金额": ("元",), "钱": ("元",)}
 _UNITS = frozenset("家 个 台 款 项 条 位 所 座 名 件 辆 架 套 户 倍 亿 万 元 亿元 万元 人 次 部 只 场".split())
 _EN_MEASURE = re.compile(
-    # "how much does X pay out in corpus vouchers for ...": the sum is paid in what follows "in"
+    # "how much does the city give in training vouchers to ...": the sum is paid in what follows "in"
     r"\bhow much\b[^?]*?\b(?:pay|pays|paid|give|gives|given|offer|offers|grant|grants|award|awards)\b(?:\s+out)?\s+in\s+"
     r"(?P<c>[a-z][a-z -]{1,30}?)\s*(?:\b(?:for|to|per|by|at|each|a)\b|\?|$)|"
     r"\bhow (?:many|much)\s+(?P<a>[a-z][a-z -]{1,40}?)\s+(?:do|does|did|are|is|was|were|has|have|had|will|can|could|would|in|by|at|for|of|to|"
@@ -52,7 +52,7 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
     question is not of that shape or names only a generic measure (目标, 数量)."""
     if lang == "en":
         m = _EN_MEASURE.search(question)
-        # "what is the most a single organisation can receive": a ceiling asked for, not a measure
+        # "what is the most an applicant may obtain": a ceiling asked for, not a measure
         asked = m.group("a") or m.group("b") or m.group("c") if m else ""
         if not asked or _EN_BOUND_LEAD.match(asked):
             return (), ""

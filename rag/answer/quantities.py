@@ -48,7 +48,7 @@ _CLAUSE_END = re.compile(r"[，,；;。：:！!？?\n]")
 
 
 def states_ceiling(text: str) -> bool:
-    """Is a figure of the sentence bounded from above in its clause (最高500万元, 按不超过合同金额的
+    """Is a figure of the sentence bounded from above in its clause (最高500万元, 按不超过投资额的
     30%, 补助上限为2000万元, 100万元封顶, up to 20 million yuan), or a sum given to each recipient
     (每家达42万元)? A cap asked for is answered by one."""
     norm = normalize_keep_length(text)

@@ -11,7 +11,7 @@ import re
 from rag.types import GenerationRequest
 
 # "Which plan / what document …": in English the question names the kind of document it asks for
-# ("what scale does Jiaxing aim for under its plan" asks for a scale; "the document number" for a number)
+# ("what output will the county reach according to its programme" asks for an output; a plan's 文号 for a number)
 _EN_WHICH_DOC = r"\b(which|what)\s+(?:[\w'’-]+\s+){0,3}?(plan|document|policy|report|programme|program|white paper)s?\b(?!\s+number)|"
 _TITLE = re.compile(r"《[^》]{4,80}》")
 _NAMES_A_DOCUMENT = re.compile(

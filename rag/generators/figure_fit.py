@@ -26,7 +26,7 @@ def _measure_fit(text: str, request: GenerationRequest, unit: str) -> int:
 
 def _share_fit(before: str, request: GenerationRequest) -> int:
     """-15 for a scheme's total (每年总额不超过1000万元) when the question asks what one recipient gets
-    (a single organisation, 单个企业), and for one recipient's sum when it asks for the total; +10
+    (one applicant, 单个企业), and for one recipient's sum when it asks for the total; +10
     for a sum the words before it give to each recipient (每家…最高500万元) when that is asked."""
     asked = support_role(normalize(request.question).lower())
     said = support_role(before.lower())
@@ -54,7 +54,7 @@ def figure_fit(ev: Evidence, fig: Figure, request: GenerationRequest) -> int:
     if request.count and (fig.kind == "percent" or is_currency(unit)):
         fit -= 15
     if any(fig.matches(q) for q in _asked_figures(request.question)):
-        fit -= 50  # "a model with more than 100 billion parameters": the question's condition, not its answer
+        fit -= 50  # "robots with more than 50 joints": the question's condition, not its answer
     return fit
 
 
@@ -64,14 +64,14 @@ _CONFIRMS = re.compile(r"^\W*(?:is|are|was|were|does|do|did|has|have|will|can|co
 @cache
 def _asked_figures(question: str) -> tuple[Figure, ...]:
     """The bounded figures a question states as a condition (not years), except where it quotes the
-    figure to ask which document sets it or to have it confirmed ("Does Shenzhen aim for more than
-    3,000...?", "是否…3000家以上")."""
+    figure to ask which document sets it or to have it confirmed ("Does the city aim for over
+    500 firms?", "是否…500家以上")."""
     from rag.generators.documents import asks_which_document
 
     if asks_which_document(question) or _CONFIRMS.search(question):
         return ()
     norm = normalize(question).lower()
-    # a bounded figure ("with more than 100 billion parameters", 超过千亿参数) is a condition
+    # a bounded figure ("with more than 50 joints", 超过百台设备) is a condition
     return tuple(f for f in extract(question) if f.kind not in ("year", "date")
                  and (nearest_bound(clause_before(norm, f.start)) or bound("", norm[f.end : f.end + 3])))
 

@@ -178,7 +178,7 @@ class DocReader:
 
 def support_kind(n: str, fig: Fig, kind: str) -> str:
     """A support scheme's figure: its budget (总额; 5亿元经费, 100亿元基金), its cap (最高 / 不超过 /
-    上限 money; every item of 分别给予最高200万元、100万元; a sum the support word follows) or its rate (不超过合同金额的50%, 按成本的60%,
+    上限 money; every item of 分别给予最高200万元、100万元; a sum the support word follows) or its rate (不超过投资额的50%, 按成本的60%,
     给予投入的40%); otherwise ``kind`` as the year made it."""
     roles = support_role(n)
     if not roles:
@@ -192,7 +192,7 @@ def support_kind(n: str, fig: Fig, kind: str) -> str:
     if "support" in roles and direction == AT_MOST:
         return "cap" if money else "rate" if fig.unit == "%" else kind
     if money and re.match(r"[^，,；;。]{0,4}?(" + _SUPPORT_WORDS + ")", n[fig.end :]):
-        return "cap"  # 给予100万元一次性奖励, 1,000万元加码补助: the sum each recipient gets
+        return "cap"  # 给予80万元补助, 1,000万元加码补助: the sum each recipient gets
     if fig.unit == "%" and "support" in roles and (re.search(r"(按|给予)[^，,；;。]*$", before) or "support" in support_role(before)):
         return "rate"
     return kind
