@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answer.measure import TYPED_UNITS, asked_measure, counted_kind, follow_up_measure, mentions, states_unit
-from rag.answer.quantities import has_quantity, states_ceiling, years_named
+from rag.answer.quantities import has_quantity, states_ceiling, states_change, years_named
 from rag.answer.wanted import wanted_kind
 from rag.text.glossary import load_glossary
 from rag.text.places import about_other_place, lineage, most_specific, named_places
@@ -27,6 +27,12 @@ _WANTS_QUANTITY = re.compile(
 _WANTS_CEILING = re.compile(
     r"上限|封顶|顶格|(?:最高|最多|至多)(?=[^，,。？?]{0,15}(?:多少|几|比例))|"
     r"\b(?:caps?|capped|ceiling|maximum|upper limit|at most|up to (?:what|how))\b|\bthe most\b(?=[^?]*\b(?:can|could|may)\b)",
+    re.I,
+)
+# "比前一年增加了多少家", "增长了多少", "how many more": a change, not a level
+_WANTS_CHANGE = re.compile(
+    r"比[^，,。？?]{0,15}(?:增加|增长|提高|提升|多)了?多少|(?:增加|增长|新增)了多少|\bhow (?:much|many) more\b|"
+    r"\b(?:increase|growth|rise)\b[^?]*\b(?:over|from|on|compared)\b",
     re.I,
 )
 _WANTS_COUNT = re.compile(r"\bhow many\b|多少[家个台款项条位所座名件辆架套户人部只]|几[家个台款项条位所座名件辆架套户人部只]", re.I)
@@ -48,6 +54,7 @@ class Focus:
     kind: str = ""  # "person" or "date" when the question asks for one: sentences giving it come first
     counted: tuple[tuple[str, ...], ...] = ()  # what kind of thing 多少家 counts (软件 of 软件企业)
     ceiling: bool = False  # a cap is asked for (补贴上限, what is the most...): a bounded figure answers
+    change: bool = False  # a change is asked for (比上年增加了多少): a sentence stating one answers
 
     @classmethod
     def of(cls, question: str, lang: str, latest: str = "") -> Focus:
@@ -72,7 +79,8 @@ class Focus:
         quantity = bool(ceiling or _WANTS_QUANTITY.search(latest) or _WANTS_QUANTITY.search(question))
         entities = tuple(_entities(question, lang))
         return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities, count,
-                   wanted_kind(latest), counted_kind(latest) if lang != "en" else (), ceiling)
+                   wanted_kind(latest), counted_kind(latest) if lang != "en" else (), ceiling,
+                   bool(_WANTS_CHANGE.search(normalize(latest))))
 
     def place_around(self, context: str) -> bool:
         """Is the place asked about, or one inside it, named in ``context``? For "Beijing's Haidian
@@ -114,6 +122,8 @@ class Focus:
             return "states no figure"
         if self.ceiling and not states_ceiling(sentence):
             return "states no ceiling"
+        if self.change and not states_change(sentence):
+            return "states no change"
         for group in (*self.measure, *self.counted):
             if not any(mentions(norm, m) for m in group):
                 return f"nothing about {group[0]}"

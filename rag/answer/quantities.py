@@ -3,7 +3,8 @@
 Enters: a sentence or passage. Leaves: ``years_named`` (the years it names, a period's years
 included, a plan title's years only when nothing else names a year) and ``has_quantity`` (whether
 it states a figure other than a year: 3000家, 35%, 上千家, 第一) and ``states_ceiling`` (whether a
-figure in it is bounded from above: 最高500万元, 不超过30%, up to 20 million yuan).
+figure in it is bounded from above: 最高500万元, 不超过30%, up to 20 million yuan) and ``states_change``
+(whether it states a change: 增长7.1%, 比上年新增, grew by).
 """
 
 from __future__ import annotations
@@ -61,3 +62,12 @@ def states_ceiling(text: str) -> bool:
         if is_currency(f.unit) and "recipient" in support_role(norm[start : f.start].lower()):
             return True  # 每家达42万元的补助: the sum each recipient gets is its ceiling
     return False
+
+
+_CHANGE = re.compile(r"增长|增加|提高|提升|新增|同比|比上年|较上年|翻番|\b(?:grow|grew|growth|increase[sd]?|rose|risen|up from)\b", re.I)
+
+
+def states_change(text: str) -> bool:
+    """Does the sentence state a change (增长7.1%, 比上年新增300家, grew by 20%)? "比前一年增加了多少"
+    is not answered by a sentence that gives only this year's count."""
+    return bool(_CHANGE.search(normalize(text)))

@@ -150,3 +150,11 @@ def test_a_cap_asked_for_is_not_answered_by_an_unbounded_sum(question: str) -> N
 def test_a_superlative_is_not_a_cap() -> None:
     assert not Focus.of("Which city has the most AI companies?", "en").ceiling
     assert not Focus.of("哪个区的企业最多？", "zh-Hans").ceiling
+
+
+def test_a_change_asked_for_is_not_answered_by_a_level() -> None:
+    focus = Focus.of("大会上提到的企业数量,比前一年增加了多少家？", "zh-Hans")
+    assert focus.change
+    assert focus.off_topic("核心产业规模达到5000亿元,企业数量超过4400家。") == "states no change"
+    assert focus.off_topic("企业数量比上年新增300家。") == ""
+    assert not Focus.of("企业数量有多少家？", "zh-Hans").change
