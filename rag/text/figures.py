@@ -31,6 +31,9 @@ _NUMERAL_UNITS = alternation(u for u in unit_words("figure") if u not in unit_wo
 _EN_MAG = "|".join(re.escape(w) + (r"\b" if len(w) <= 2 else "") for w in sorted(_MAG_EN, key=len, reverse=True))
 _EN = re.compile(rf"(?P<num>{_NUM})\s*(?P<mag>{_EN_MAG})?\s*(?P<pct>%|percent|per cent)?", re.IGNORECASE)
 _MARKER = re.compile(r"\[\d{1,2}\]")
+# 一成 .. 九成: tenths (降一成 = 10%), not the 成 of 成为 / 完成 / 一成不变
+_TENTH = {**{c: float(i) for i, c in enumerate("一二三四五六七八九", 1)}, "两": 2.0}
+_TENTHS = re.compile(r"(?<![\d一二两三四五六七八九十百千万亿第])([一二两三四五六七八九])成(?![为了功本果员长立熟交不])")
 # 2月10日至11日, 5月底, and a day on its own (30日宣布: the 30th), not a span of days (30日内)
 _DATE = re.compile(r"(\d{1,2})月(\d{1,2})日(?:至(\d{1,2})日)?|(\d{1,2})月(?:底|末|份)?|(?<![\d.,])(\d{1,2})日(?![内以之前后起])")
 
@@ -117,6 +120,9 @@ def extract(text: str) -> list[Figure]:
         for g in range(1, 6):
             if m.group(g):
                 out.append(Figure(m.group(g), float(m.group(g)), "date", "", m.start(g), m.end(g)))
+        taken.append((m.start(), m.end()))
+    for m in _TENTHS.finditer(norm):  # 降一成, 八成以上: tenths, a share
+        out.append(Figure(m.group(), 10.0 * _TENTH[m.group(1)], "percent", "%", m.start(), m.end()))
         taken.append((m.start(), m.end()))
     for m in _numerals()[0].finditer(norm):
         numeral = chinese_numeral(m.group("num"), m.group("unit") or "")

@@ -75,3 +75,9 @@ def test_a_number_glued_to_latin_letters_is_part_of_a_name() -> None:
 
 def test_a_list_items_number_inside_a_quote_is_not_a_figure() -> None:
     assert [f.surface for f in extract("It says: 「2.对落地大模型给予最高5000万元补助」")] == ["5000万元"]
+
+
+def test_tenths_are_a_share_and_taiwanese_measure_words_are_units() -> None:
+    got = [(f.surface, f.value, f.kind) for f in extract("盼能使成本降一成,八成以上企业,完成一成不变")]
+    assert got == [("一成", 10.0, "percent"), ("八成", 80.0, "percent")]
+    assert [(f.surface, f.unit) for f in extract("希望能有20案成案,須擴散8間以上的應用企業")] == [("20案", "案"), ("8间", "间")]
