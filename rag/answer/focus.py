@@ -29,9 +29,9 @@ _WANTS_CEILING = re.compile(
     r"\b(?:caps?|capped|ceiling|maximum|upper limit|at most|up to (?:what|how))\b|\bthe most\b(?=[^?]*\b(?:can|could|may)\b)",
     re.I,
 )
-# "比前一年增加了多少家", "增长了多少", "how many more": a change, not a level
+# a change against an earlier figure, not a level: 比去年多出几家, "how many more"
 _WANTS_CHANGE = re.compile(
-    r"比[^，,。？?]{0,15}(?:增加|增长|提高|提升|多)了?多少|(?:增加|增长|新增)了多少|\bhow (?:much|many) more\b|"
+    r"比[^，,。？?]{0,15}(?:增加|增长|提高|提升|多)了?多少|\bhow (?:much|many) more\b|"
     r"\b(?:increase|growth|rise)\b[^?]*\b(?:over|from|on|compared)\b",
     re.I,
 )
@@ -54,7 +54,7 @@ class Focus:
     kind: str = ""  # "person" or "date" when the question asks for one: sentences giving it come first
     counted: tuple[tuple[str, ...], ...] = ()  # what kind of thing 多少家 counts (软件 of 软件企业)
     ceiling: bool = False  # a cap is asked for (补贴上限, what is the most...): a bounded figure answers
-    change: bool = False  # a change is asked for (比上年增加了多少): a sentence stating one answers
+    change: bool = False  # a change is asked for (比去年多了多少): a sentence stating one answers
 
     @classmethod
     def of(cls, question: str, lang: str, latest: str = "") -> Focus:

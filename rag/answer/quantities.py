@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from rag.generators.english import clause_before
 from rag.text.figures import extract, normalize_keep_length
 from rag.text.lexicon import AT_MOST, bound, is_currency, nearest_bound, support_role
 from rag.text.textnorm import normalize
@@ -45,9 +46,6 @@ def has_quantity(text: str, count: bool = False) -> bool:
     return any(f.kind in kinds for f in extract(text)) or bool(_CHINESE_QUANTITY.search(normalize(text)))
 
 
-_CLAUSE_END = re.compile(r"[，,；;。：:！!？?\n]")
-
-
 def states_ceiling(text: str) -> bool:
     """Is a figure of the sentence bounded from above in its clause (最高500万元, 按不超过投资额的
     30%, 补助上限为2000万元, 100万元封顶, up to 20 million yuan), or a sum given to each recipient
@@ -56,10 +54,10 @@ def states_ceiling(text: str) -> bool:
     for f in extract(text):
         if f.kind in ("year", "date"):
             continue
-        start = max((m.end() for m in _CLAUSE_END.finditer(norm, 0, f.start)), default=0)
-        if nearest_bound(norm[start : f.start]) == AT_MOST or bound("", norm[f.end : f.end + 4]) == AT_MOST:
+        before = clause_before(norm, f.start)
+        if nearest_bound(before) == AT_MOST or bound("", norm[f.end : f.end + 4]) == AT_MOST:
             return True
-        if is_currency(f.unit) and "recipient" in support_role(norm[start : f.start].lower()):
+        if is_currency(f.unit) and "recipient" in support_role(before.lower()):
             return True  # 每家达42万元的补助: the sum each recipient gets is its ceiling
     return False
 
@@ -68,6 +66,6 @@ _CHANGE = re.compile(r"增长|增加|提高|提升|新增|同比|比上年|较�
 
 
 def states_change(text: str) -> bool:
-    """Does the sentence state a change (增长7.1%, 比上年新增300家, grew by 20%)? "比前一年增加了多少"
+    """Does the sentence state a change (增长7.1%, 比上年新增300家, grew by 20%)? "比去年多了多少"
     is not answered by a sentence that gives only this year's count."""
     return bool(_CHANGE.search(normalize(text)))

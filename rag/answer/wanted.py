@@ -68,18 +68,18 @@ def gives(sentence: str, kind: str) -> bool:
     if kind == "organisation":
         if cjk_count(sentence) < 2:
             return bool(_BODY_EN.search(sentence))
-        load_jieba()
-        import jieba.posseg
-
-        return bool(_BODY_ZH.search(normalize(sentence))) or any(
-            flag == "nt" for _, flag in jieba.posseg.cut(normalize(sentence)))
+        return bool(_BODY_ZH.search(normalize(sentence))) or any(flag == "nt" for _, flag in _tagged(normalize(sentence)))
     if kind == "person":
         if cjk_count(sentence) < 2:
             return bool(_LATIN_NAME.search(sentence))
-        load_jieba()
-        import jieba.posseg
-
         # a byline's reporter (〔记者林菁桦／台北报导〕) is not who the sentence is about
-        text = _BYLINE.sub("", normalize(sentence))
-        return any(flag == "nr" and 2 <= len(word) <= 4 for word, flag in jieba.posseg.cut(text))
+        return any(flag == "nr" and 2 <= len(word) <= 4 for word, flag in _tagged(_BYLINE.sub("", normalize(sentence))))
     return True
+
+
+def _tagged(text: str) -> list[tuple[str, str]]:
+    """jieba's (word, part-of-speech tag) pairs of a text in matching form."""
+    load_jieba()
+    import jieba.posseg
+
+    return [(w, f) for w, f in jieba.posseg.cut(text)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from functools import cache
 
 from rag.text.figures import Figure, extract, normalize_keep_length
 from rag.text.lexicon import (
@@ -21,7 +20,6 @@ from rag.text.lexicon import (
     magnitudes,
     nearest_bound,
     qualifier_words,
-    qualifiers,
     unit_after,
     unit_english,
 )
@@ -35,17 +33,12 @@ _PER_BASE = re.compile(rf"^(?:按照|按)(?:{alternation(qualifier_words('base')
 _CLAUSE_END = re.compile(r"[，,。；;：:！？!?]")
 
 
-@cache
-def _before_words() -> tuple[str, ...]:
-    return tuple(sorted({q.word for q in qualifiers() if q.side == "before"}, key=len, reverse=True))
-
-
 def qualifier(text: str, fig: Figure) -> tuple[str, str]:
     """The English of the qualifier words just before and just after a figure (超3000家 -> more than)."""
     before = normalize_keep_length(text[max(0, fig.start - 4) : fig.start])
     after = normalize_keep_length(text[fig.end : fig.end + 2])
     # the longest qualifier word decides: 不超过 is not the 超过 it ends with
-    word = next((w for w in _before_words() if before.endswith(w)), "")
+    word = next((w for w in qualifier_words("", "before") if before.endswith(w)), "")
     pre = answer_english(word) if word in qualifier_words("answer", "before") else ""
     post = next((answer_english(w) for w in qualifier_words("answer", "after") if after.startswith(w)), "")
     if post == "over" and not pre:  # 20余家: "over 20", not "20 over"

@@ -198,7 +198,7 @@ def support_kind(n: str, fig: Fig, kind: str) -> str:
     return kind
 
 
-_SUPPORT_WORDS = "|".join(w for w, role in lexicon.table("support").items() if role == "support" and not w.isascii())
+_SUPPORT_WORDS = lexicon.alternation(w for w, role in lexicon.table("support").items() if role == "support" and not w.isascii())
 
 
 def _list_head(n: str, ca: int) -> int:

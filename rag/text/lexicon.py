@@ -67,8 +67,9 @@ def qualifiers() -> tuple[Qualifier, ...]:
 
 @cache
 def qualifier_words(use: str, side: str = "") -> tuple[str, ...]:
-    """The words a rule reads (``use`` as in the uses cell; optionally only one side), longest first."""
-    words = [q.word for q in qualifiers() if use in q.uses and (not side or q.side == side)]
+    """The words a rule reads (``use`` as in the uses cell, "" for any; optionally only one side),
+    longest first."""
+    words = [q.word for q in qualifiers() if (not use or use in q.uses) and (not side or q.side == side)]
     return tuple(sorted(words, key=len, reverse=True))
 
 
