@@ -64,8 +64,9 @@ def select_evidence(
                 # "今年1月" in a 2025 article is 2025: the publication date is context too
                 around = " ".join((doc.text[max(0, span.start - window) : span.end + window], doc.meta.title,
                                    doc.meta.publisher, doc.meta.published or ""))
+                lead = doc.text[doc.text.rfind("\n", 0, span.start) + 1 : span.start]
                 found[key] = Evidence(c.doc_id, c.chunk_id, span.start, span.end, text, round(score, 4), hit.rank,
-                                      focus.off_topic(text, around))
+                                      focus.off_topic(text, around, lead, doc.text))
     ranked = sorted(found.values(), key=lambda e: (-e.score, e.rank, e.start))
     on_topic = [e for e in ranked if not e.off_topic]
     chosen = (on_topic or ranked)[:limit]

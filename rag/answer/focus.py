@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.answer.measure import TYPED_UNITS, asked_measure, counted_kind, follow_up_measure, mentions, states_unit
-from rag.answer.quantities import has_quantity, states_ceiling, states_change, years_named
+from rag.answer.quantities import has_quantity, horizon_before, states_ceiling, states_change, years_named
 from rag.answer.wanted import wanted_kind
 from rag.text.glossary import load_glossary
 from rag.text.places import about_other_place, lineage, most_specific, named_places
@@ -20,7 +21,8 @@ from rag.text.textnorm import normalize
 
 _WANTS_QUANTITY = re.compile(
     r"多少|几[家个台项条位所座款名倍成亿万千百十]|多大|多高|多快|多长|比重|占比|比例|百分之|增速|增长率|排第几|排名第几|"
-    r"\bhow (?:many|much|fast|large|big|high)\b|\bwhat (?:share|percentage|proportion|portion|fraction|rate)\b",
+    r"\bhow (?:many|much|fast|large|big|high)\b|\bwhat (?:share|percentage|proportion|portion|fraction|rate)\b|"
+    r"\bwhat (?:[\w-]+ ){0,3}(?:figure|number|amount|sum|value)s?\b",
     re.I,
 )
 # a ceiling asked for: 资助上限, 最多能拿几成, "the maximum grant", "the most an applicant may obtain"
@@ -55,6 +57,7 @@ class Focus:
     counted: tuple[tuple[str, ...], ...] = ()  # what kind of thing 多少家 counts (软件 of 软件企业)
     ceiling: bool = False  # a cap is asked for (补贴上限, what is the most...): a bounded figure answers
     change: bool = False  # a change is asked for (比去年多了多少): a sentence stating one answers
+    quoted: tuple[str, ...] = ()  # names the question quotes (「…」, 《…》, "…"): the document must name them
 
     @classmethod
     def of(cls, question: str, lang: str, latest: str = "") -> Focus:
@@ -80,19 +83,28 @@ class Focus:
         entities = tuple(_entities(question, lang))
         return cls(frozenset(places), frozenset(years), quantity, measure, unit, entities, count,
                    wanted_kind(latest), counted_kind(latest) if lang != "en" else (), ceiling,
-                   bool(_WANTS_CHANGE.search(normalize(latest))))
+                   bool(_WANTS_CHANGE.search(normalize(latest))), quoted_names(question))
 
     def place_around(self, context: str) -> bool:
         """Is the place asked about, or one inside it, named in ``context``? For "Beijing's Haidian
         District", Haidian: another Beijing district is not it."""
         return any(a in lineage(p) for p in named_places(context) for a in most_specific(set(self.places)))
 
-    def off_topic(self, sentence: str, context: str = "") -> str:
+    def off_topic(self, sentence: str, context: str = "", lead: str = "", document: str = "") -> str:
         """Why ``sentence`` cannot answer: it names only other places or only other years,
         states no figure when one is asked for, or not the quantity asked about (GDP, 估值);
         or its ``context`` (the text around it, its document's title) never mentions the
-        place, organisation, person or year asked about. Empty when it may answer."""
+        place, organisation, person or year asked about; or, naming no year, it is for another
+        horizon than the one asked (``lead``: its paragraph before it); or its ``document`` never
+        names what the question quotes. Empty when it may answer."""
         norm = normalize(sentence).lower()
+        years = years_named(sentence)
+        horizon = horizon_before(lead) if self.years and not years and lead else None
+        if horizon is not None and horizon not in self.years:
+            return f"about {horizon}"
+        missing = next((q for q in self.quoted if document and not names_quoted(document, q)), "")
+        if missing:
+            return f"nothing about {missing} in its document"
         if context:
             ctx = normalize(context).lower()
             places = [e for e in self.entities if named_places(e[0])]
@@ -105,7 +117,7 @@ class Focus:
             # language: Lin-gang, 临港): a Beijing district's cap does not answer for Zhangzhou
             if self.places and not self.place_around(context):
                 return "nothing about " + "/".join(sorted(self.places)) + " around it"
-            if self.years and not any(str(y) in ctx for y in self.years):
+            if self.years and horizon is None and not any(str(y) in ctx for y in self.years):
                 return "nothing for " + ", ".join(map(str, sorted(self.years))) + " around it"
         named = named_places(sentence)
         if about_other_place(set(self.places), named):
@@ -115,7 +127,6 @@ class Focus:
         inside = {p for p in named - set(self.places) if any(a in lineage(p)[1:] for a in self.places)}
         if self.quantity and inside:
             return "about " + ", ".join(sorted(inside))
-        years = years_named(sentence)
         if self.years and years and not years & self.years:
             return "about " + ", ".join(map(str, sorted(years)))
         if self.quantity and not has_quantity(sentence, self.count):
@@ -130,6 +141,32 @@ class Focus:
         if self.unit in TYPED_UNITS and not states_unit(norm, self.unit):
             return f"no count in {self.unit}"
         return ""
+
+
+_QUOTED = re.compile(r"「([^」]{2,40})」|《([^》]{2,40})》|“([^”]{2,40})”|\"([^\"]{2,40})\"")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=256)  # a document is read for every sentence of it
+def _core(text: str) -> str:
+    return re.sub(r"[\W_]+", "", normalize(text).lower())
+
+
+def quoted_names(question: str) -> tuple[str, ...]:
+    """What the question quotes as a name: 「数字云服务计划」, 《行动方案》, "AI Subsidy Scheme"."""
+    return tuple(dict.fromkeys(next(g for g in m.groups() if g) for m in _QUOTED.finditer(question)))
+
+
+def names_quoted(document: str, quoted: str) -> bool:
+    """Does a document name what a question quotes (punctuation and script aside)? A Chinese quote
+    is looked for only in a document written in Chinese, a Latin one only in an English one: a
+    translation cannot be matched letter by letter."""
+    head = document[:2000]
+    chinese_quote = bool(_CJK.search(quoted))
+    chinese_doc = len(_CJK.findall(head)) > len(re.findall(r"[A-Za-z]", head)) / 4  # a word is ~5 letters
+    if chinese_quote != chinese_doc:
+        return True
+    return _core(quoted) in _core(document)
 
 
 _GENERIC_ENTITIES = frozenset({"中国", "全国", "我国", "china", "中华人民共和国"})

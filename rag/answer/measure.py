@@ -22,7 +22,7 @@ _NOUN_TAGS = ("n", "nz", "eng", "vn", "j")
 # between a measure and 多少: 产业规模[是]多少, 利润[增长了]多少, 企业[超过]多少家
 _LINKS = frozenset(
     "是 有 为 了 达 达到 约 大约 超过 超 增长 下降 提高 占 共 总共 一共 合共 累计 目前 现在 要 将 已 已经 的 到底 究竟 "
-    "在 一年 每年 年均 平均 大概 能 可以 会".split()
+    "在 一年 每年 年均 平均 大概 能 可以 会 做到 做 实现".split()
 )
 # units that say what is counted (台 = machines); 家, 个, 户 are often left out of the answer
 TYPED_UNITS = frozenset("台 款 辆 架 件 套 部 只 座 所".split())
@@ -168,13 +168,14 @@ def is_measure_noun(tag: str) -> bool:
 
 
 def mentions(norm: str, word: str) -> bool:
-    """``word`` in the sentence, or for a longer Chinese word all but one of its characters in
-    a row (增加值 / 增长值, 营业收入 / 营业总收入 are the same measure)."""
+    """``word`` in the sentence, or for a longer Chinese word the same word with one inner
+    character changed (增加值 / 增长值 are the same measure). Its first and last characters stay:
+    the last names the thing (数据券 is not 数据中心), the first what kind of it (语料券 is not 模型券)."""
     if word in norm:
         return True
     if len(word) < 3 or word.isascii():
         return False
-    pattern = "|".join(re.escape(word[:k]) + "." + re.escape(word[k + 1 :]) for k in range(len(word)))
+    pattern = "|".join(re.escape(word[:k]) + "." + re.escape(word[k + 1 :]) for k in range(1, len(word) - 1))
     return bool(re.search(pattern, norm))
 
 

@@ -1,7 +1,8 @@
 """Years and figures a text states, as the evidence checks need them.
 
 Enters: a sentence or passage. Leaves: ``years_named`` (the years it names, a period's years
-included, a plan title's years only when nothing else names a year) and ``has_quantity`` (whether
+included, a plan title's years only when nothing else names a year), ``horizon_before`` (the year
+a sentence naming none inherits from its paragraph) and ``has_quantity`` (whether
 it states a figure other than a year: 3000家, 35%, 上千家, 第一) and ``states_ceiling`` (whether a
 figure in it is bounded from above: 最高500万元, 不超过30%, up to 20 million yuan) and ``states_change``
 (whether it states a change: 增长7.1%, 比上年新增, grew by).
@@ -18,17 +19,30 @@ from rag.text.textnorm import normalize
 
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*[-—–~至到]\s*((?:19|20)\d{2})")
 _TITLE = re.compile(r"《[^《》]*》")
+_NAME_QUOTED = re.compile(r"[“「\"][^“”「」\"]{1,20}[”」\"]")
 _CHINESE_QUANTITY = re.compile(r"[一二两三四五六七八九十百千万亿]+[家个台项条位所座款名倍成]|第[一二三四五六七八九十]|首位|[上数][百千万]")
 
 
 def years_named(text: str) -> set[int]:
     """Years a text names, with every year inside a period such as (2025-2026年). The years of
     a plan's title (《…(2025-2026年)》) count only when the text names no other year: its
-    "2026年…达8000亿元" is about 2026, not 2025."""
+    "2026年…达8000亿元" is about 2026, not 2025. A number in a quoted name (“智造2040”) is no year."""
+    text = _NAME_QUOTED.sub(lambda m: m.group() if "年" in m.group() else " ", text)  # “智造2040” is a name
     outside = _TITLE.sub(" ", text)
     if outside != text and _years(outside):
         return _years(outside)
     return _years(text)
+
+
+# a horizon a later sentence of the paragraph inherits: 到2027年, 至2030年, by 2027, by the end of 2030
+_HORIZON = re.compile(r"(?:到|至)\s*((?:19|20)\d{2})\s*年|\bby (?:the end of |end-)?((?:19|20)\d{2})\b", re.I)
+
+
+def horizon_before(lead: str) -> int | None:
+    """The year a sentence that names none is for: the last horizon (到2027年, by 2030) stated
+    before it in its paragraph. "到2028年…900亿元。建成…12个" is 12 for 2028, not for 2030."""
+    found = list(_HORIZON.finditer(normalize(lead)))
+    return int(found[-1].group(1) or found[-1].group(2)) if found else None
 
 
 def _years(text: str) -> set[int]:

@@ -44,8 +44,7 @@ def english_sentence(request: GenerationRequest, chosen: list[tuple[int, Evidenc
     scored = [(b[0] - order, n, ev, b[1]) for order, (n, ev) in enumerate(chosen)
               if (b := best_figure(ev, request)) is not None]
     if not scored:
-        n, ev = chosen[0]
-        return f"The source, in Chinese, says: 「{ev.text}」 [{n}]."
+        return english_quote(chosen[0])
     scored.sort(key=lambda t: -t[0])
     _, n, ev, fig = scored[0]
     out = f"The source gives {figure_phrase(ev, fig)} [{n}]. It says: 「{ev.text}」 [{n}]."

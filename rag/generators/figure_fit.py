@@ -12,7 +12,7 @@ from functools import cache
 
 from rag.generators.english import clause_before
 from rag.text.figures import Figure, extract
-from rag.text.lexicon import bound, is_currency, nearest_bound, support_role, unit_after
+from rag.text.lexicon import bound, is_currency, nearest_bound, support_role, unit_after, unit_words
 from rag.text.textnorm import normalize
 from rag.types import Evidence, GenerationRequest
 
@@ -44,13 +44,20 @@ def figure_fit(ev: Evidence, fig: Figure, request: GenerationRequest) -> int:
     # (an English source's unit follows the number as a word: 350 billion yuan)
     unit = fig.unit or unit_after(ev.text[fig.end :])
     measured = _measure_fit(before, request, unit)
+    # the words after a figure up to its clause's end name it (8000万元模型券); the next clause is another's
+    rest = re.split(r"[，,。；;：:、]", ev.text[fig.end :])[0]
     if request.count:  # what is counted follows the number: 3000家企业, 5 industrial parks
-        after = normalize(re.split(r"[，,。；;：:、]", ev.text[fig.end :])[0][:40]).lower()
+        after = normalize(rest[:40]).lower()
         measured = max(measured, _measure_fit(after, request, unit))
     else:
-        after = normalize(ev.text[fig.end : fig.end + 12])
+        after = normalize(rest[:12])
     clause = before + normalize(ev.text[fig.start : fig.end]) + after
     fit = sum(1 for t in request.terms if not t.isdigit() and t in clause) * 10 + measured + _share_fit(before, request)
+    if _ASKS_SIZE.search(request.question) and not request.count:
+        # a size asked for ("how big is the sector"): its 规模, not the count of its firms beside it
+        fit += 10 if any(w in before.lower() for w in _SIZE_WORDS) else -15 if fig.unit in unit_words("count") else 0
+    if fig.kind == "percent" and _ASKS_AMOUNT.search(request.question) and not _ASKS_SHARE.search(request.question):
+        fit -= 10  # a cap on a grant asked for: the sum (每年最高200万元), not the rate beside it
     if request.count and (fig.kind == "percent" or is_currency(unit)):
         fit -= 15
     if any(fig.matches(q) for q in _asked_figures(request.question)):
@@ -58,6 +65,10 @@ def figure_fit(ev: Evidence, fig: Figure, request: GenerationRequest) -> int:
     return fit
 
 
+_ASKS_SIZE = re.compile(r"\bhow (?:large|big)\b|多大|規模|规模", re.I)
+_SIZE_WORDS = ("规模", "scale", "size")
+_ASKS_AMOUNT = re.compile(r"\bhow much\b|\bcaps?\b|ceiling|maximum|上限|封顶|多少钱|多少万|金额|资金|資金", re.I)
+_ASKS_SHARE = re.compile(r"比例|比重|占比|百分之|几成|幾成|per ?cent|percentage|\bshare\b|proportion|\brate\b|%", re.I)
 _CONFIRMS = re.compile(r"^\W*(?:is|are|was|were|does|do|did|has|have|will|can|could)\b|是否|是不是|吗[？?]?\s*$", re.I)
 
 
@@ -104,12 +115,17 @@ def disagrees(request: GenerationRequest, first: tuple[int, Evidence], other: tu
 
     (fit_a, fig_a), (fit_b, fig_b) = a, b
     first_years = years_named(first[1].text)
-    return (fig_b.kind == fig_a.kind and fig_b.unit == fig_a.unit and not fig_b.matches(fig_a)
+    return (fig_b.kind == fig_a.kind and fig_b.unit == fig_a.unit and not _same_rounded(fig_a, fig_b)
             and fit_b >= fit_a - 10 and measured(other[1], fig_b) >= measured(first[1], fig_a)
             # the same subject: the same places; the same time, unless the first gives none
             and named_places(other[1].text) == named_places(first[1].text)
             and (not first_years or years_named(other[1].text) == first_years)
             and not any(f.matches(fig_a) for f in extract(other[1].text)))
+
+
+def _same_rounded(a: Figure, b: Figure) -> bool:
+    """The same figure, one of them rounded (2236.61亿元 and 2236.6亿元): within 0.1% of each other."""
+    return a.matches(b) or abs(a.value - b.value) <= 1e-3 * max(abs(a.value), abs(b.value))
 
 
 def _corroborated(request: GenerationRequest, first: Evidence) -> bool:

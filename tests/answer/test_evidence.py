@@ -158,3 +158,48 @@ def test_a_change_asked_for_is_not_answered_by_a_level() -> None:
     assert focus.off_topic("核心产业规模达到5000亿元,企业数量超过4400家。") == "states no change"
     assert focus.off_topic("企业数量比上年新增300家。") == ""
     assert not Focus.of("企业数量有多少家？", "zh-Hans").change
+
+
+def test_a_sentence_naming_no_year_is_for_the_horizon_its_paragraph_set() -> None:
+    q = "到2030年全市要建成多少个行业数据平台？"
+    focus = Focus.of(q, "zh-Hans")
+    sentence = "建成行业数据平台12个。"
+    assert focus.off_topic(sentence, lead="到2028年,全市核心产业规模达到900亿元。") == "about 2028"
+    assert focus.off_topic(sentence, lead="到2028年,规模达到900亿元。到2030年,规模达到1500亿元。") == ""
+    en = Focus.of("What share of firms should use AI agents by 2029?", "en")
+    lead = "By 2029, the industry will exceed 80 billion yuan. "
+    assert en.off_topic("The share of firms using AI agents will exceed 60%.", "By 2026 the plan starts.", lead) == ""
+
+
+def test_a_number_inside_a_quoted_name_is_no_year() -> None:
+    assert years_named("“智造2040”每年支持项目15个以上") == set()
+    assert years_named("“2027年行动”要求培育企业50家") == {2027}
+
+
+def test_a_programme_the_question_quotes_must_be_named_by_the_document() -> None:
+    focus = Focus.of("「雲端服務研發補助計畫」每案補助上限是多少？", "zh-Hant")
+    sentence = "每案補助上限為新臺幣1,500萬元。"
+    other = "數位部推出「智慧零售導入計畫」。" + sentence
+    assert focus.off_topic(sentence, document=other).startswith("nothing about")
+    assert focus.off_topic(sentence, document="數位部推出「雲端服務研發補助計畫」。" + sentence) == ""
+    # an English page cannot be matched letter by letter against a Chinese name
+    assert focus.off_topic("Each project may receive up to NT$15 million.", document="The cloud service grant " * 20) == ""
+
+
+def test_what_figure_or_amount_asks_for_a_quantity() -> None:
+    assert Focus.of("What computing-power figure does the plan set for 2031?", "en").quantity
+    assert off("What computing-power figure does the plan set for 2031?",
+               "By 2031 the province will enter a new stage of development.", "en") == "states no figure"
+
+
+def test_a_near_form_keeps_the_first_and_last_character() -> None:
+    from rag.answer.measure import mentions
+
+    assert mentions("工业增长值增长7.1%", "增加值")
+    assert not mentions("对数据标注业务量给予补助", "数据券")
+    assert not mentions("发放标注券", "语料券")
+
+
+def test_the_measure_before_how_large_is_asked_for() -> None:
+    got, _ = asked_measure("到2028年全市产业基金要做到多大规模?", "zh-Hans")
+    assert got and got[0][0] == "基金"

@@ -195,3 +195,28 @@ def test_a_bounded_figure_the_question_states_is_its_condition_not_its_answer() 
     plan = ev("p", "到2026年,全市人工智能企业数量超3000家,独角兽企业超10家。", 0.8)
     req = request("Does Shenzhen aim for more than 3,000 AI companies by 2026?", plan, lang="en")
     assert english_sentence(req, [(1, plan)]).startswith("The source gives more than 3,000")
+
+
+def test_a_ceiling_asked_for_is_the_sum_each_recipient_gets_not_the_pool_or_the_rate() -> None:
+    from rag.generators.figure_fit import best_figure
+
+    text = "设立最高8000万元模型券,对企业租用智算资源的,按不超过实际费用40%给予每年最高200万元资助。"
+    req = request("What is the annual cap on voucher support for each company?", ev("m", text, 0.8), lang="en")
+    best = best_figure(req.evidence[0], req)
+    assert best is not None and best[1].surface == "200万元"
+
+
+def test_a_size_asked_for_is_a_scale_not_a_count_of_firms() -> None:
+    from rag.generators.figure_fit import best_figure
+
+    text = "到2028年,关联产业规模达到900亿元以上,机器人产业集群相关企业超过1500家。"
+    req = request("How big should the robot-related sector be by 2028?", ev("m", text, 0.8), lang="en")
+    best = best_figure(req.evidence[0], req)
+    assert best is not None and best[1].surface == "900亿元"
+
+
+def test_the_same_figure_rounded_is_no_disagreement() -> None:
+    a = ev("a", "2024年,深圳全社会研发投入1834.57亿元。", 0.9)
+    b = ev("b", "2024年深圳全社会研发投入1834.6亿元。", 0.8)
+    text = answer(request("深圳2024年研发投入是多少？", a, b))
+    assert "另一来源" not in text
