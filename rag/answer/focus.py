@@ -135,7 +135,10 @@ class Focus:
             return "states no ceiling"
         if self.change and not states_change(sentence):
             return "states no change"
+        english = not _CJK.search(sentence)
         for group in (*self.measure, *self.counted):
+            if english and not any(m.isascii() for m in group):
+                continue  # no English form known (普及率): an English sentence cannot be checked for it
             if not any(mentions(norm, m) for m in group):
                 return f"nothing about {group[0]}"
         if self.unit in TYPED_UNITS and not states_unit(norm, self.unit):

@@ -203,3 +203,9 @@ def test_a_near_form_keeps_the_first_and_last_character() -> None:
 def test_the_measure_before_how_large_is_asked_for() -> None:
     got, _ = asked_measure("到2028年全市产业基金要做到多大规模?", "zh-Hans")
     assert got and got[0][0] == "基金"
+
+
+def test_a_measure_with_no_known_english_form_is_not_held_against_an_english_sentence() -> None:
+    q = "到2029年智能终端的普及率要超过多少？"
+    assert off(q, "By 2029, the penetration rate of intelligent terminals will exceed 80%.") == ""
+    assert off(q, "到2029年,智能终端出货量超过80%。").startswith("nothing about")
