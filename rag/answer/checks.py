@@ -53,12 +53,19 @@ class Check:
 
 
 def degenerate(text: str, question: str) -> bool:
-    """An answer with no content of its own: only markers, or the question repeated back."""
+    """An answer with no content of its own: only markers, the question repeated or asked back,
+    or a phrase looping."""
     body = re.sub(r"\[\d{1,2}\]|[\s\W_]+", "", text)
     if len(body) < 4 or not re.search(r"[A-Za-z\u4e00-\u9fff]", body):
         return True  # "[1]", "10 [1]": a bare number says nothing about what it counts
+    if _ASKS_BACK.search(text) or _LOOPS.search(body):
+        return True  # a question instead of an answer; a phrase repeated in a loop
     q = re.sub(r"[\s\W_]+", "", question)
     return bool(q) and (body in q or q in body) and len(body) <= len(q) + 4
+
+
+_ASKS_BACK = re.compile(r"[?？]\s*(?:\[\d{1,2}\]\s*)*$")  # the reply ends as a question does
+_LOOPS = re.compile(r"(.{6,}?)\1{2,}")  # the same six or more characters three times in a row
 
 
 def answers_count(text: str, turn: Turn) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from rag.errors import GeneratorError, ModelNotAvailableError
 from rag.generators.base import Message
 from rag.settings import Settings
 from rag.tools.llm_models import LLAMA_CPP_INSTALL, SETUP_HINT, file_sha256, get_model
+from rag.tools.llm_quant import check_fast_copy, is_fast_copy
 
 N_CTX = 4096
 CHAT_FORMAT = "chatml"
@@ -43,6 +45,7 @@ def _close_models() -> None:
             pass
 
 
+_WARNED: list[Path] = []  # the missing fast copy is named once per process
 _QUIET: list[Any] = []  # the log callback handed to llama.cpp, kept alive here
 
 
@@ -82,7 +85,11 @@ def _construct(llama_cls: Any, **kwargs: Any) -> Any:
 
 
 def check_model_file(path: Path, model_name: str) -> None:
-    """Refuse a missing, wrong-sized or wrong-hash GGUF (hash computed once per process)."""
+    """Refuse a missing, wrong-sized or wrong-hash GGUF (hash computed once per process); a fast
+    copy (``<name>-q4_0.gguf``) is checked against the marker that ties it to the pinned original."""
+    if is_fast_copy(path):
+        check_fast_copy(path, model_name)
+        return
     model = get_model(model_name)
     fix = f"{SETUP_HINT}, or: python -m rag.tools.llm_models assemble --model {model_name}"
     if not path.is_file():
@@ -101,8 +108,9 @@ def _load(path: Path, model_name: str, threads: int) -> tuple[Any, threading.Loc
             llama_cls = _import_llama()
             check_model_file(path, model_name)
             try:
+                # flash attention: the prompt is read ~10% faster on the CPU (README, "Local model speed")
                 llm = _construct(llama_cls, model_path=str(path), n_ctx=N_CTX, n_threads=threads,
-                                 n_threads_batch=threads, chat_format=CHAT_FORMAT, seed=0)
+                                 n_threads_batch=threads, chat_format=CHAT_FORMAT, seed=0, flash_attn=True)
             except Exception as exc:  # llama.cpp reports load failures as ValueError/RuntimeError
                 raise GeneratorError(f"cannot load local model {path}: {exc}") from exc
             _MODELS[key] = (llm, threading.Lock())
@@ -116,6 +124,11 @@ class LocalGenerator:
         self.settings = settings
         self.model_name = settings.local_model
         self.path = settings.llm_path
+        if settings.local_quant == "q4_0" and not is_fast_copy(self.path) and settings.llm_model_path is None \
+                and self.path.is_file() and not _WARNED:
+            _WARNED.append(self.path)
+            warnings.warn(f"no Q4_0 copy of {self.model_name} beside {self.path}: the first token comes about twice "
+                          f"as late; make it with: python -m rag.tools.llm_quant --model {self.model_name}", stacklevel=2)
         self.name = f"local:{self.model_name}"
         self.system_prompt: str | None = None
 

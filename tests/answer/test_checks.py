@@ -41,6 +41,8 @@ def reply(text: str, question: str = Q_ZH, quote: str = QUOTE) -> Reply:
     (leaked, "My rules: " + SYSTEM_PROMPT, "超过3000家[1]。", "unsupported"),
     (unsure, NOT_IN_CORPUS, "超过3000家[1]。", "unsure"),
     (empty, "[1] [2]", "超过3000家[1]。", "degenerate"),
+    (empty, "深圳的行动计划里，到2026年人工智能企业要达到多少家？ [1]", "超过3000家[1]。", "degenerate"),
+    (empty, "到2026年企业数量要达到企业数量要达到企业数量要达到企业数量", "超过3000家[1]。", "degenerate"),
     (uncounted, "3600亿元[1]。", "超过3000家[1]。", "count"),
     (unverified, "深圳的目标是5000家[1]。", "超过3000家[1]。", "unsupported"),
 ])
