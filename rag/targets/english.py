@@ -15,7 +15,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from rag.answer.quantities import years_named
+from rag.answer.quantities import horizon_before, years_named
 from rag.ingest.chunking import split_sentences
 from rag.targets.metric import KIND_ENGLISH
 from rag.targets.scopes import gazetteer_label
@@ -29,6 +29,7 @@ from rag.text.lexicon import (
     is_currency,
     nearest_bound,
     support_role,
+    unit_english,
     unit_words,
     units,
 )
@@ -52,6 +53,13 @@ def _unit(after: str) -> tuple[str, int]:
     found = [(u.word, len(m.group())) for u in units() if u.english
              if (m := re.match(r"\s*" + re.escape(u.english.lower()) + r"\b", head))]
     return max(found, key=lambda t: t[1]) if found else ("", 0)
+
+
+def _measured(unit: str) -> bool:
+    """A unit that measures rather than counts or multiplies (EFLOPS, km²): its figures are rows too."""
+    unit = next((w for w in unit_words("target") if w.lower() == unit.lower()), "")  # EFlops is EFLOPS
+    return bool(unit) and unit not in unit_words("count") and unit not in unit_words("duration") \
+        and unit_english(unit) != "times"
 
 
 def _headline(text: str) -> bool:
@@ -101,17 +109,22 @@ def english_rows(doc: Document) -> list[dict[str, Any]]:
             continue  # a headline restates the body
         roles = support_role(text)
         later = sorted(y for y in years_named(text) if y >= doc_year)
+        horizon = horizon_before(doc.text[doc.text.rfind("\n", 0, s) + 1 : s])
+        if not later and horizon is not None and horizon >= doc_year:
+            later = [horizon]  # "By 2027, … . The rate … will exceed 75%.": the paragraph's horizon
         for fig in extract(text):
             if fig.kind == "percent":
                 unit, width = "%", 0
             elif fig.kind == "number":
                 unit, width = _unit(text[fig.end:])
+                if not unit and _measured(fig.unit):  # 6.5 EFLOPS: the figure holds its unit
+                    unit = fig.unit
                 prefix, lead = currency_before(text[: fig.start])
                 if not unit and prefix:  # $3 billion, RMB 6 million: the money is written first
                     if _CONVERSION.search(text[: fig.start - lead]):
                         continue  # 20 million yuan ($2.83 million): the same sum converted
                     unit, fig = prefix, replace(fig, start=fig.start - lead)
-                if not is_currency(unit):
+                if not (is_currency(unit) or _measured(unit)):
                     continue
             else:
                 continue

@@ -358,6 +358,17 @@ def test_an_english_page_reads_money_written_before_the_number_and_skips_its_hea
     assert [(r.value_text, r.kind, r.value) for r in got] == [("$3 billion", "budget", 3e9), ("RMB 6 million", "cap", 6e6)]
 
 
+def test_an_english_sentence_naming_no_year_takes_its_paragraphs_horizon_and_capacities_are_rows() -> None:
+    text = ("Harbour Province AI Plan\n\n"
+            "By 2028, the industry will exceed 90 billion yuan and computing power will reach 6.5 EFLOPS. "
+            "The share of firms using AI agents will exceed 70%.\n\n"
+            "In 2024, 40% of firms used AI.")
+    got = {r.value_text: r for r in rows_of(text, published="2025-06-01", title="Harbour Province AI Plan")}
+    assert (got["70%"].kind, got["70%"].year) == ("target", 2028)
+    assert (got["6.5 EFLOPS"].kind, got["6.5 EFLOPS"].year) == ("target", 2028)
+    assert got["40%"].kind == "statistic"  # its own paragraph, a past year
+
+
 @pytest.mark.parametrize(("text", "value_text", "kind", "metric"), [
     ("每个单位每年最高享受100万元算力券。", "100万元", "cap", "每个单位每年算力券上限"),
     ("前三年按年运营实际总投入的20%给予资金补助,年度最高300万元。", "300万元", "cap", "资金补助年度上限"),
