@@ -37,7 +37,7 @@ _EN_MEASURE = re.compile(
     # "how much does the city give in training vouchers to ...": the sum is paid in what follows "in"
     r"\bhow much\b[^?]*?\b(?:pay|pays|paid|give|gives|given|offer|offers|grant|grants|award|awards)\b(?:\s+out)?\s+in\s+"
     r"(?P<c>[a-z][a-z -]{1,30}?)\s*(?:\b(?:for|to|per|by|at|each|a)\b|\?|$)|"
-    r"\bhow (?:many|much)\s+(?P<a>[a-z][a-z -]{1,40}?)\s+(?:do|does|did|are|is|was|were|has|have|had|will|can|could|would|in|by|at|for|of|to|"
+    r"\bhow (?:many|much)\s+(?P<a>[a-z][a-z -]{1,40}?)\s+(?:do|does|did|are|is|was|were|has|have|had|will|can|could|would|should|shall|must|may|might|in|by|at|for|of|to|"
     r"grow|grew|use|used|make|made|produce|produced|plan|aim|set|build|built|get|got|raise|raised|receive|hold|held)\b|"
     r"\bwhat (?:was|is|were|are)\s+(?:[A-Za-z'-]+'s\s+|the\s+)?(?P<b>[a-z][a-z -]{1,40}?)\s*(?:\b(?:in|for|by|at|of|as)\b|\?|$)",
     re.I,

@@ -137,16 +137,14 @@ def chunk_document(doc: Document, size: int = 220, overlap: int = 1) -> list[Chu
 
 
 def _pack(sents: list[Span], limit: int, overlap: int, lengths: Lengths) -> Iterable[list[Span]]:
-    i, last = 0, -1
+    i = 0
     while i < len(sents):
         group = [sents[i]]
         j = i + 1
         while j < len(sents) and lengths.of(group[0].start, sents[j].end) <= limit:
             group.append(sents[j])
             j += 1
-        if j - 1 > last:  # a group inside the one before (a long sentence after a short one) is no chunk
-            yield group
-            last = j - 1
+        yield group
         if j >= len(sents):
             break
         # step back `overlap` sentences, but always move forward

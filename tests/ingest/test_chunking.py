@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -82,17 +81,3 @@ def test_english_chunks_hold_whole_sentences_and_words() -> None:
     assert all(c.text.rstrip().endswith(".") for c in chunks[:-1])
     assert min(len(c.text) for c in chunks[:-1]) > 300  # several sentences, not a 220-letter fragment
 
-
-def test_no_chunk_repeats_only_what_the_chunk_before_it_holds() -> None:
-    """A short line before a long sentence: the next chunk must not be that long sentence again."""
-    from rag.ingest.cleaning import clean
-    from rag.types import DocMeta
-
-    raw = "东莞市人民政府\n2025年2月5日关于措施为深入实施，" + "加快重点行业智能升级，" * 17 + "加快发展。\n二、扩大数据供给。"
-    cl = clean(raw)
-    doc = Document(meta=DocMeta(doc_id="zh", title="t", script="zh-Hans"), path="zh.txt", raw=raw, text=cl.text,
-                   offsets=cl.offsets, headings=cl.headings)
-    chunks = chunk_document(doc, 220, 1)
-    assert len(chunks) >= 2
-    for before, after in pairwise(chunks):
-        assert after.end > before.end, (before.start, before.end, after.start, after.end)
