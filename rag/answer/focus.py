@@ -17,7 +17,7 @@ from rag.answer.quantities import has_quantity, horizon_before, states_ceiling, 
 from rag.answer.wanted import wanted_kind
 from rag.text.glossary import load_glossary
 from rag.text.places import about_other_place, lineage, most_specific, named_places
-from rag.text.textnorm import normalize
+from rag.text.textnorm import ENGLISH_BELOW, cjk_share, normalize
 
 _WANTS_QUANTITY = re.compile(
     r"多少|几[家个台项条位所座款名倍成亿万千百十]|多大|多高|多快|多长|比重|占比|比例|百分之|增速|增长率|排第几|排名第几|"
@@ -164,10 +164,8 @@ def names_quoted(document: str, quoted: str) -> bool:
     """Does a document name what a question quotes (punctuation and script aside)? A Chinese quote
     is looked for only in a document written in Chinese, a Latin one only in an English one: a
     translation cannot be matched letter by letter."""
-    head = document[:2000]
-    chinese_quote = bool(_CJK.search(quoted))
-    chinese_doc = len(_CJK.findall(head)) > len(re.findall(r"[A-Za-z]", head)) / 4  # a word is ~5 letters
-    if chinese_quote != chinese_doc:
+    chinese_doc = cjk_share(document[:2000]) >= ENGLISH_BELOW  # as the targets table tells an English page
+    if bool(_CJK.search(quoted)) != chinese_doc:
         return True
     return _core(quoted) in _core(document)
 

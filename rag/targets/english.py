@@ -34,7 +34,7 @@ from rag.text.lexicon import (
     units,
 )
 from rag.text.places import most_specific, named_places
-from rag.text.textnorm import cjk_share
+from rag.text.textnorm import ENGLISH_BELOW, cjk_share
 from rag.types import Document
 
 _CLAUSE = re.compile(r"[,;:()]|\band\b|\bor\b")
@@ -44,7 +44,7 @@ _CONVERSION = re.compile(r"\d\s*[A-Za-z]*\s*[A-Za-z]*\s*[(（]\s*$")
 
 
 def is_english_document(doc: Document) -> bool:
-    return bool(doc.text.strip()) and cjk_share(doc.text) < 0.2
+    return bool(doc.text.strip()) and cjk_share(doc.text) < ENGLISH_BELOW
 
 
 def _unit(after: str) -> tuple[str, int]:

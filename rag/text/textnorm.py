@@ -66,6 +66,9 @@ def cjk_count(text: str) -> int:
     return len(_CJK.findall(text))
 
 
+ENGLISH_BELOW = 0.2  # a document with a smaller share of Chinese characters is an English one
+
+
 def cjk_share(text: str) -> float:
     """The share of Chinese characters in ``text`` (0 for an empty text)."""
     return cjk_count(text) / len(text) if text else 0.0
