@@ -127,7 +127,7 @@ class QAChain:
         lang = detect_language(turn.query)
         focus = Focus.of(turn.query, lang, turn.latest)
         evidence, terms = select_evidence(
-            turn.query, lang, list(turn.hits), self.index.docs, self.index.bm25,
+            turn.query, lang, [*turn.hits, *self.index.neighbours(list(turn.hits))], self.index.docs, self.index.bm25,
             limit=self.evidence_limit, latest=turn.latest, focus=focus,
         )
         # the best support, wherever it sits: a sentence naming the person asked for may come first

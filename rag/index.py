@@ -120,6 +120,23 @@ class HybridIndex:
         clock.lap("hits")
         return hits
 
+    def neighbours(self, hits: list[Hit], first: int = 3) -> list[Hit]:
+        """The chunks just before and after each of the ``first`` hits, in the same document, that
+        are not hits themselves, ranked after every hit: the rest of the paragraph a retrieved chunk
+        breaks off (a fund named two sentences after the passage that matched the question)."""
+        if not hasattr(self, "_position"):
+            self._position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        taken = {h.chunk.chunk_id for h in hits}
+        out: list[Hit] = []
+        for hit in hits[:first]:
+            at = self._position.get(hit.chunk.chunk_id)
+            for j in () if at is None else (at - 1, at + 1):
+                if 0 <= j < len(self.chunks) and self.chunks[j].doc_id == hit.chunk.doc_id \
+                        and self.chunks[j].chunk_id not in taken:
+                    taken.add(self.chunks[j].chunk_id)
+                    out.append(Hit(chunk=self.chunks[j], score=0.0, rank=len(hits) + len(out) + 1))
+        return out
+
     def place_ranking(self, query: str, fused: list[tuple[int, float]], *,
                       other_language: bool = False) -> list[tuple[int, float]]:
         """The candidates about the place the query names (by the passage, its section or its document's title),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from rag.answer.focus import Focus
 from rag.answer.guard import is_planted_instruction
-from rag.answer.quantities import years_named
+from rag.answer.quantities import year_span_free, years_named
 from rag.answer.terms import Term, coverage, question_terms
 from rag.answer.wanted import answers_for, gives
 from rag.ingest.chunking import split_sentences
@@ -52,12 +52,17 @@ def select_evidence(
         doc = docs.get(c.doc_id)
         if doc is None:
             continue
-        chunk_cov = coverage(terms, normalize(c.text).lower())
-        for span in split_sentences(doc.text, c.start, c.end):
+        # its title's and date's years and places hold for every sentence; a period's end year does not
+        setting = year_span_free(normalize(" ".join((doc.meta.title, doc.meta.published or "", c.section))).lower())
+        chunk_cov = coverage(terms, normalize(c.text).lower(), setting)
+        # whole sentences: one the chunk's edge cuts is read to its end (its figure may lie past the edge)
+        lo, hi = doc.text.rfind("\n", 0, c.start) + 1, doc.text.find("\n", c.end)
+        spans = split_sentences(doc.text, lo, len(doc.text) if hi < 0 else hi)
+        for span in (sp for sp in spans if sp.end > c.start and sp.start < c.end):
             text = doc.text[span.start : span.end].strip()
             if len(text) < 6 or is_planted_instruction(text):  # text addressing the assistant is no evidence
                 continue
-            sent_cov = coverage(terms, normalize(text).lower())
+            sent_cov = coverage(terms, normalize(text).lower(), setting)
             score = 0.75 * sent_cov + 0.25 * chunk_cov - 0.005 * hit.rank
             key = (c.doc_id, span.start)
             if key not in found or found[key].score < score:

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.answer.measure import TYPED_UNITS, asked_measure, counted_kind, follow_up_measure, mentions, states_unit
-from rag.answer.quantities import has_quantity, horizon_before, states_ceiling, states_change, years_named
+from rag.answer.quantities import (
+    asked_years,
+    has_quantity,
+    horizon_before,
+    states_ceiling,
+    states_change,
+    years_named,
+)
 from rag.answer.wanted import wanted_kind
 from rag.text.glossary import load_glossary
 from rag.text.places import about_other_place, lineage, most_specific, named_places
@@ -22,7 +29,7 @@ from rag.text.textnorm import ENGLISH_BELOW, cjk_share, normalize
 _WANTS_QUANTITY = re.compile(
     r"多少|几[家个台项条位所座款名倍成亿万千百十]|多大|多高|多快|多长|比重|占比|比例|百分之|增速|增长率|排第几|排名第几|"
     r"\bhow (?:many|much|fast|large|big|high)\b|\bwhat (?:share|percentage|proportion|portion|fraction|rate)\b|"
-    r"\bwhat (?:[\w-]+ ){0,3}(?:figure|number|amount|sum|value)s?\b",
+    r"\bwhat (?:[\w-]+ ){0,3}(?:figure|number|amount|sum|value|capacity|scale|size|volume|output)s?\b",
     re.I,
 )
 # a ceiling asked for: 资助上限, 最多能拿几成, "the maximum grant", "the most an applicant may obtain"
@@ -65,7 +72,7 @@ class Focus:
         its places, years and measure, when it names any, replace the earlier ones ("2027年呢？")."""
         latest = latest or question
         places = named_places(latest) or named_places(question)
-        years = years_named(latest) or years_named(question)
+        years = asked_years(latest) or asked_years(question)
         measure, unit = asked_measure(latest, lang)
         count = bool(_WANTS_COUNT.search(latest))
         if not measure and latest != question:

@@ -14,7 +14,7 @@ import re
 from rag.answer.conversation import ZH_OPENERS
 from rag.text.dictionary import glosses
 from rag.text.glossary import load_glossary
-from rag.text.lexicon import units
+from rag.text.lexicon import same_money, units
 from rag.text.textnorm import normalize
 
 _GENERIC_MEASURES = frozenset("目标 数量 数字 数据 指标 情况 总数 总量 水平 多少 全市 全国 全 之后 后".split())
@@ -83,6 +83,7 @@ def asked_measure(question: str, lang: str) -> tuple[tuple[tuple[str, ...], ...]
         for entry in load_glossary().expand_groups(last) if last.isascii() else ():
             alts += [normalize(x).lower() for x in entry]
         alts += _SYNONYMS.get(last, ())
+        alts += same_money(last)  # 补贴 asked, 资助 stated: the same support
         # an English source states an amount in yuan (资金 answered by "up to 20 million yuan")
         alts += [u.english.lower() for u in units() if u.english and u.word in alts]
         alts += glosses(last)  # an English passage states the measure in English (规模: scale)
@@ -159,7 +160,7 @@ def follow_up_measure(latest: str, lang: str) -> tuple[tuple[str, ...], ...]:
 
 
 def _with_synonyms(group: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys([*group, *(x for g in group for x in _SYNONYMS.get(g, ()))]))
+    return tuple(dict.fromkeys([*group, *(x for g in group for x in (*_SYNONYMS.get(g, ()), *same_money(g)))]))
 
 
 def is_measure_noun(tag: str) -> bool:

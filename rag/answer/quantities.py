@@ -1,7 +1,8 @@
 """Years and figures a text states, as the evidence checks need them.
 
 Enters: a sentence or passage. Leaves: ``years_named`` (the years it names, a period's years
-included, a plan title's years only when nothing else names a year), ``horizon_before`` (the year
+included, a plan title's years only when nothing else names a year), ``asked_years`` (a question's:
+one year named alone beats a period), ``horizon_before`` (the year
 a sentence naming none inherits from its paragraph) and ``has_quantity`` (whether
 it states a figure other than a year: 3000家, 35%, 上千家, 第一) and ``states_ceiling`` (whether a
 figure in it is bounded from above: 最高500万元, 不超过30%, up to 20 million yuan) and ``states_change``
@@ -32,6 +33,19 @@ def years_named(text: str) -> set[int]:
     if outside != text and _years(outside):
         return _years(outside)
     return _years(text)
+
+
+def year_span_free(text: str) -> str:
+    """``text`` with its periods (2025-2027, 2025—2027) blanked: a plan's span is not a year it states."""
+    return _YEAR_RANGE.sub(lambda m: " " * len(m.group()), text)
+
+
+def asked_years(question: str) -> set[int]:
+    """The years a question asks about: a year it names on its own beats a period it names, which
+    is then a plan's span ("by 2026, under its 2025-2027 plan" asks about 2026)."""
+    years = years_named(question)
+    alone = years_named(year_span_free(normalize(question)))
+    return alone if alone and alone < years else years
 
 
 # a horizon a later sentence of the paragraph inherits: 到2027年, 至2030年, by 2027, by the end of 2030

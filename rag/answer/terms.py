@@ -79,14 +79,14 @@ def question_terms(question: str, lang: str, bm25: BM25) -> list[Term]:
         groups = load_glossary().expand_groups(framed, with_english=True)
         for group in groups:
             add(tuple(normalize(g).lower() for g in group))
-        latin = [w.lower().strip(".'") for w in _LATIN.findall(question)]
-        for w in latin:
-            if w not in stopwords.SEARCH and bm25.idf(w) is not None:
-                add((w,))
-        # the words the glossary lacks, by the dictionary's Chinese: a passage without them does not answer
+        # the words no glossary phrase covers (function words aside), with the dictionary's Chinese:
+        # a Chinese passage is matched by 企业 for "firm", never by "would"
+        latin = {w.lower().strip(".'") for w in _LATIN.findall(question)}
         for w in load_glossary().uncovered(framed):
-            chinese = chinese_for(w) if w.isalpha() and len(w) > 2 and w not in stopwords.SEARCH else ()
-            if chinese and w in latin and not named_places(w):
+            if w not in latin or w in stopwords.ENGLISH:
+                continue
+            chinese = chinese_for(w) if w.isalpha() and len(w) > 2 and not named_places(w) else ()
+            if chinese or bm25.idf(w) is not None:
                 add((w, *chinese))
     else:
         def add_zh(word: str) -> None:
@@ -107,16 +107,24 @@ def question_terms(question: str, lang: str, bm25: BM25) -> list[Term]:
     return terms
 
 
-def coverage(terms: list[Term], text_norm: str) -> float:
+def is_setting(term: Term) -> bool:
+    """A year or a place: what a document as a whole is about, so its title or date may state it
+    for every sentence in it ("Zhuhai's 2025 measures")."""
+    return term.kind == "year" or bool(named_places(term.alternatives[0]))
+
+
+def coverage(terms: list[Term], text_norm: str, setting_norm: str = "") -> float:
     """Weighted share of the terms present; neighbouring question terms that appear side by
     side ("人工智能" + "企业" as 人工智能企业) count a second time, so a sentence about the asked
-    quantity beats one that merely mentions its words."""
+    quantity beats one that merely mentions its words. A year or place the text lacks counts when
+    ``setting_norm`` (its document's title and date) states it."""
     words = [t for t in terms if t.kind == "word"]
     pairs = list(itertools.pairwise(words))
     total = sum(t.weight for t in terms) + sum(0.5 * (a.weight + b.weight) for a, b in pairs)
     if total <= 0:
         return 0.0
-    got = sum(t.weight for t in terms if any(x in text_norm for x in t.alternatives))
+    got = sum(t.weight for t in terms if any(x in text_norm for x in t.alternatives)
+              or (setting_norm and is_setting(t) and any(x in setting_norm for x in t.alternatives)))
     got += sum(
         0.5 * (a.weight + b.weight)
         for a, b in pairs

@@ -30,7 +30,7 @@ from rag.types import Evidence, GenerationRequest
 _NUMERIC_Q = re.compile(
     r"\bhow (many|much|large|big|fast|far|high|long)\b|\bwhat (share|percentage|proportion|rate|number|amount|"
     r"value|size|scale|targets?|goals?|figures?)\b|\b(percent|percentage|growth|rate|targets?|goals?|figures?|"
-    r"valuation|revenue|output|scale|size|cap|ceiling|maximum|most|limit|share|subsid\w*|budget|fund)\b|%",
+    r"valuation|revenue|output|scale|size|capacity|volume|cap|ceiling|maximum|most|limit|share|subsid\w*|budget|fund)\b|%",
     re.I,
 )
 _LIST_Q = re.compile(r"\b(targets|goals|figures|numbers)\b", re.I)

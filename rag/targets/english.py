@@ -62,6 +62,21 @@ def _measured(unit: str) -> bool:
         and unit_english(unit) != "times"
 
 
+_COUNTED = re.compile(r"\s*((?:[A-Za-z][A-Za-z-]*\s+){0,4}?[A-Za-z][A-Za-z-]*?s)\b")
+# plural words after a number that give a length of time or a multiple, not things counted
+_NOT_COUNTED = frozenset("years months weeks days hours minutes times percent".split())
+
+
+def _counted(after: str) -> str:
+    """What a bare number counts, when plural words follow it: "key technologies" of "100 key
+    technologies" ("" for "8 of them", "2 per cent" or a figure ending its clause)."""
+    m = _COUNTED.match(after)
+    words = m.group(1).split() if m else []
+    if not words or any(w.lower() in stopwords.ENGLISH for w in words) or words[-1].lower() in _NOT_COUNTED:
+        return ""
+    return " ".join(words)
+
+
 def _headline(text: str) -> bool:
     """A line in title case with no sentence end ("Hong Kong Launches $3 Billion AI Subsidy Scheme")."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -113,6 +128,7 @@ def english_rows(doc: Document) -> list[dict[str, Any]]:
         if not later and horizon is not None and horizon >= doc_year:
             later = [horizon]  # "By 2027, … . The rate … will exceed 75%.": the paragraph's horizon
         for fig in extract(text):
+            counted = ""
             if fig.kind == "percent":
                 unit, width = "%", 0
             elif fig.kind == "number":
@@ -124,7 +140,10 @@ def english_rows(doc: Document) -> list[dict[str, Any]]:
                     if _CONVERSION.search(text[: fig.start - lead]):
                         continue  # 20 million yuan ($2.83 million): the same sum converted
                     unit, fig = prefix, replace(fig, start=fig.start - lead)
-                if not (is_currency(unit) or _measured(unit)):
+                # "cultivate over 300 AI enterprises by 2027": a count in a plan is a target too
+                bare = re.fullmatch(r"[\d,.]+", fig.surface.strip())  # not "10 billion level parks"
+                counted = _counted(text[fig.end:]) if bare and later and not (unit or prefix) else ""
+                if not (counted or is_currency(unit) or _measured(unit)):
                     continue
             else:
                 continue
@@ -138,7 +157,7 @@ def english_rows(doc: Document) -> list[dict[str, Any]]:
                 kind = "cap" if money else "rate"
             else:
                 kind = "target" if later else "statistic"
-            metric = _support_metric(text[:fig.start], kind) or _metric(before)
+            metric = _support_metric(text[:fig.start], kind) or (counted or _metric(before))
             value_text = text[fig.start : fig.end + width].rstrip(" (")
             if (before.strip().lower(), fig.value) in seen:
                 continue  # a page that repeats its lead

@@ -19,7 +19,11 @@ _MAG_ZH = magnitudes(chinese=True)
 _MAG_EN = magnitudes(chinese=False)
 UNITS_ZH = alternation(unit_words("figure"))
 _NUM = r"\d+(?:[.,]\d+)*"
-_ZH = re.compile(rf"(?P<num>{_NUM})\s*(?P<mag>{alternation(_MAG_ZH)})?\s*(?P<pct>%|％)?(?P<unit>{UNITS_ZH})?")
+# a unit led by a magnitude word whose rest is no unit (兆瓦: megawatts) is one unit; 万辆 is 万 and 辆
+_ONE_UNIT = [u for u in unit_words("figure") for m in _MAG_ZH
+             if u.startswith(m) and u != m and u[len(m):] not in unit_words("figure")]
+_MAG_GROUP = (rf"(?!{alternation(_ONE_UNIT)})" if _ONE_UNIT else "") + f"(?:{alternation(_MAG_ZH)})"
+_ZH = re.compile(rf"(?P<num>{_NUM})\s*(?P<mag>{_MAG_GROUP})?\s*(?P<pct>%|％)?(?P<unit>{UNITS_ZH})?")
 # 百亿元: a bare numeral before a magnitude of ten thousand or more
 _ZH_IMPLIED = re.compile(
     rf"(?<![\d.])(?P<num>[{''.join(numerals())}])(?P<mag>{alternation(w for w, v in _MAG_ZH.items() if v >= 1e4)})"

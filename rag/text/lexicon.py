@@ -151,6 +151,20 @@ def support_role(text: str) -> set[str]:
     return {table("support")[m.group().lower()] for m in _pattern("support", "any").finditer(text.lower())}
 
 
+# roles that name the same kind of money: a sum put aside is a budget whether it is called 预算 or 经费
+_ROLE_FAMILIES = ({"support"}, {"budget", "fund"})
+
+
+@cache
+def same_money(word: str) -> tuple[str, ...]:
+    """The support table's words for the same kind of money as a general word of it: every support
+    word for 补贴 (资助, 奖励, 算力券, grant), every budget or fund word for 经费 (预算, 基金); empty
+    for an instrument (语料券 is not 模型券) and for other words."""
+    general = {w: role for w, role, mark in rows("support", 3) if mark == "general"}
+    family = next((f for f in _ROLE_FAMILIES if general.get(word.lower(), "") in f), set())
+    return tuple(w for w, role in table("support").items() if role in family)
+
+
 @dataclass(frozen=True)
 class Unit:
     """One row of ``units.tsv`` (its header says what each cell means)."""
