@@ -63,7 +63,7 @@ def test_english_wording_of_qualifiers() -> None:
 
 
 def test_units_and_magnitudes() -> None:
-    assert magnitudes(chinese=True) == {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
+    assert magnitudes(chinese=True) == {"万亿": 1e12, "亿": 1e8, "兆": 1e12, "万": 1e4, "千": 1e3}
     assert list(magnitudes(chinese=False, use="written")) == ["trillion", "billion", "million"]
     assert numerals() == {"十": 10.0, "百": 100.0, "千": 1000.0}
     assert [unit_english(u) for u in ("亿元", "亿台", "万辆", "家", "平方千米")] == [
@@ -72,6 +72,14 @@ def test_units_and_magnitudes() -> None:
     assert is_currency("亿元") and is_currency("人民币") and not is_currency("家")
     assert unit_words("duration") == ("个月", "小时", "分钟", "年", "周", "天")
     assert alternation(["个", "个百分点", "个月"]) == "个百分点|个月|个"
+
+
+def test_zhao_is_a_trillion_but_megawatts_stay_a_unit() -> None:
+    from rag.text.figures import extract
+
+    assert [(f.value, f.unit) for f in extract("2028年創造約7兆元產值")][-1] == (7e12, "元")
+    assert [(f.value, f.unit) for f in extract("建成100兆瓦光伏")] == [(100.0, "兆瓦")]
+    assert [(f.value, f.unit) for f in extract("新增100万辆")] == [(1e6, "辆")]
 
 
 def test_a_unit_is_named_by_the_longest_word_it_ends_with() -> None:
