@@ -46,6 +46,7 @@ class HybridIndex:
         self.manifest = manifest
         self.chunks = chunks
         self.chunk_by_id = {c.chunk_id: c for c in chunks}
+        self._position = {c.chunk_id: i for i, c in enumerate(chunks)}  # for a hit's neighbours
         self.docs = docs
         self.dense = dense
         self.bm25 = bm25
@@ -124,17 +125,15 @@ class HybridIndex:
         """The chunks just before and after each of the ``first`` hits, in the same document, that
         are not hits themselves, ranked after every hit: the rest of the paragraph a retrieved chunk
         breaks off (a fund named two sentences after the passage that matched the question)."""
-        if not hasattr(self, "_position"):
-            self._position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         taken = {h.chunk.chunk_id for h in hits}
         out: list[Hit] = []
         for hit in hits[:first]:
-            at = self._position.get(hit.chunk.chunk_id)
-            for j in () if at is None else (at - 1, at + 1):
-                if 0 <= j < len(self.chunks) and self.chunks[j].doc_id == hit.chunk.doc_id \
-                        and self.chunks[j].chunk_id not in taken:
-                    taken.add(self.chunks[j].chunk_id)
-                    out.append(Hit(chunk=self.chunks[j], score=0.0, rank=len(hits) + len(out) + 1))
+            at = self._position.get(hit.chunk.chunk_id, -2)
+            beside = (self.chunks[j] for j in (at - 1, at + 1) if at >= 0 and 0 <= j < len(self.chunks))
+            for chunk in beside:
+                if chunk.doc_id == hit.chunk.doc_id and chunk.chunk_id not in taken:
+                    taken.add(chunk.chunk_id)
+                    out.append(Hit(chunk=chunk, score=0.0, rank=len(hits) + len(out) + 1))
         return out
 
     def place_ranking(self, query: str, fused: list[tuple[int, float]], *,
